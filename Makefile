@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test lint format bench run-cluster sandbox clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## Start Redis, the sandbox and the app (gunicorn) wired together.
+run: $(VENV)/.installed
+	@scripts/ensure-system-deps.sh redis-server
+	@scripts/run-dev.sh
+
+## Start the sandbox alone on http://127.0.0.1:5001.
+sandbox: $(VENV)/.installed
+	$(BIN)/python -m sandbox
+
+## Run every test against a private redis-server, the sandbox over HTTP and Chromium.
+test: $(VENV)/.installed
+	@scripts/ensure-system-deps.sh redis-server redis-cli chromium nginx
+	$(BIN)/pytest
+
+## Lint, format check, types and security scan.
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/bandit -q -c pyproject.toml -r portal sandbox app.py wsgi.py
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache test-artifacts

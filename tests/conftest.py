@@ -1,0 +1,24 @@
+"""Session-wide real services: one private redis-server and one sandbox over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.services import RedisServer, ServiceProcess, sandbox_process
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer().start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
+    """The sandbox with its defaults (15-minute tokens), fault injection on."""
+    service = sandbox_process(redis_server.url).start()
+    yield service
+    service.stop()

@@ -1,0 +1,70 @@
+"""The client web app's composition root."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal import account, auth, flights, health
+from portal.errors import register_error_handlers
+from portal.extensions import csrf
+from portal.logs import configure_logging
+from portal.redis_client import connect
+from portal.security import register_security
+from portal.services import build_services
+from portal.sessions import PortalSessionInterface
+from portal.settings import Settings, load_settings
+
+SESSION_COOKIE = "portal_session"
+
+
+def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
+    """Build the app from the environment, with ``test_config`` overriding it."""
+    settings = load_settings({**os.environ, **(test_config or {})})
+    app = Flask(__name__, template_folder="templates", static_folder="static")
+    app.config.update(flask_config(settings))
+    configure_logging(app)
+    register_extensions(app, settings)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_security(app)
+    if settings.trust_proxy:
+        n = settings.trust_proxy
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0, x_port=0)  # type: ignore[method-assign]
+    return app
+
+
+def flask_config(settings: Settings) -> dict[str, Any]:
+    secure = settings.session_cookie_secure
+    return {
+        "SECRET_KEY": settings.secret_key,
+        "SESSION_COOKIE_NAME": ("__Host-" if secure else "") + SESSION_COOKIE,
+        "SESSION_COOKIE_SECURE": secure,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "SESSION_REFRESH_EACH_REQUEST": False,
+        "PERMANENT_SESSION_LIFETIME": timedelta(seconds=settings.session_idle_timeout),
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session that holds it
+        "PORTAL_SETTINGS": settings,
+    }
+
+
+def register_extensions(app: Flask, settings: Settings) -> None:
+    redis = connect(settings.redis_url, settings.redis_timeout)
+    app.extensions["portal_redis"] = redis
+    app.extensions["portal"] = build_services(settings, redis)
+    app.session_interface = PortalSessionInterface(app, redis, key_prefix="portal:session:")
+    csrf.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    for blueprint in (account.bp, auth.bp, flights.bp, health.bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,117 @@
+"""One friendly answer per failure kind: an HTML page, or JSON for JSON clients; no tracebacks."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from flask import Flask, Response, jsonify, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError
+from redis.exceptions import RedisError
+from werkzeug.exceptions import HTTPException
+
+from portal import metrics
+from portal.api import ApiError, ApiUnavailable, InsufficientScope, NotFound
+from portal.messages import PAGES, Message
+from portal.oauth import AuthServerUnavailable
+from portal.redirects import safe_next
+from portal.refresh import SignInRequired
+from portal.sessions import SessionStoreUnavailable
+
+log = logging.getLogger(__name__)
+# A sign-in this recent that already needs another is a loop: show a page instead.
+LOOP_GUARD_SECONDS = 60
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map every domain failure to its answer."""
+    app.register_error_handler(SignInRequired, sign_in_required)
+    app.register_error_handler(InsufficientScope, insufficient_scope)
+    app.register_error_handler(AuthServerUnavailable, unavailable)
+    app.register_error_handler(ApiUnavailable, unavailable)
+    app.register_error_handler(SessionStoreUnavailable, store_unavailable)
+    app.register_error_handler(RedisError, store_unavailable)
+    app.register_error_handler(NotFound, lambda e: render_error(404, "not_found"))
+    app.register_error_handler(ApiError, lambda e: render_error(502, "api_error"))
+    app.register_error_handler(CSRFError, lambda e: render_error(400, "csrf"))
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, internal_error)
+
+
+def wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def render_error(
+    status: int, kind: str, headers: dict[str, str] | None = None, **extra: Any
+) -> Response:
+    """Answer with the page (or JSON) for ``kind``, with the given status."""
+    if wants_json():
+        shown = {k: v for k, v in extra.items() if k in ("scope", "retry_after")}
+        response = jsonify({"error": kind, **shown})
+    else:
+        message = PAGES.get(kind) or Message(
+            extra.get("title", "Error"), extra.get("description", ""), "Home", "home"
+        )
+        page = render_template(
+            "error.html", message=message, status=status, action_url=_action_url(message, extra)
+        )
+        response = Response(page)
+    response.status_code = status
+    response.headers.update(headers or {})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _action_url(message: Message, extra: dict[str, Any]) -> str:
+    next_path = extra.get("next_path") or "/flight-reports"
+    if message.target == "login":
+        return url_for("auth.login_start", next=next_path)
+    if message.target == "grant":
+        return url_for("auth.login_start", add_scope=extra.get("scope", ""), next=next_path)
+    if message.target == "retry" and request.method == "GET":
+        return safe_next(request.full_path.rstrip("?")) if request.path != "/" else "/"
+    return "/"
+
+
+def sign_in_required(error: SignInRequired) -> Response:
+    """Send the user to sign in once, back to this page; never in a loop."""
+    from portal.user import sign_out_locally
+
+    just_signed_in = time.time() - session.get("signed_in_at", 0) < LOOP_GUARD_SECONDS
+    sign_out_locally(revoke=False)
+    next_path = safe_next(request.full_path.rstrip("?") if request.method == "GET" else None)
+    if just_signed_in or wants_json() or request.method != "GET":
+        return render_error(401, "sign_in_required", next_path=next_path)
+    return redirect(url_for("auth.login_start", next=next_path), 303)
+
+
+def insufficient_scope(error: InsufficientScope) -> Response:
+    """Offer to grant just the missing scope (incremental authorization), never a refresh loop."""
+    next_path = safe_next(request.full_path.rstrip("?") if request.method == "GET" else None)
+    return render_error(403, "insufficient_scope", scope=error.scope, next_path=next_path)
+
+
+def unavailable(error: AuthServerUnavailable | ApiUnavailable) -> Response:
+    """The platform could not answer now; the user keeps their sign-in."""
+    log.warning("event=upstream_unavailable kind=%s", type(error).__name__)
+    retry = str(error.retry_after)
+    return render_error(503, "upstream_unavailable", {"Retry-After": retry}, retry_after=retry)
+
+
+def store_unavailable(error: Exception) -> Response:
+    metrics.REDIS_ERRORS.inc()
+    log.error("event=redis_unavailable")
+    return render_error(503, "store_unavailable", {"Retry-After": "5"}, retry_after="5")
+
+
+def http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    return render_error(status, "http", title=error.name, description=error.description)
+
+
+def internal_error(error: Exception) -> Response:
+    log.error("event=unhandled_error type=%s", type(error).__name__)
+    return render_error(500, "internal")

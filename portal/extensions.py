@@ -1,0 +1,5 @@
+"""Extensions created bare and bound to the app in ``create_app``."""
+
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()

@@ -1,0 +1,39 @@
+"""Liveness, readiness and metrics endpoints for load balancers and Prometheus."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Blueprint, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
+from redis.exceptions import RedisError
+
+from portal.metrics import REGISTRY
+from portal.services import services
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    return Response("ok\n", mimetype="text/plain")
+
+
+@bp.get("/readyz")
+def readyz() -> Response:
+    """Ready when Redis answers."""
+    try:
+        services().redis.ping()
+    except RedisError:
+        return Response("redis unreachable\n", 503, mimetype="text/plain")
+    return Response("ready\n", mimetype="text/plain")
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Serve the metrics; of every gunicorn worker when PROMETHEUS_MULTIPROC_DIR is set."""
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

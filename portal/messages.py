@@ -1,0 +1,112 @@
+"""What each failure page says: a title, a sentence, and the way forward."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    text: str
+    action: str  # the label of the way forward
+    target: str  # "login", "home", "retry", "grant" or "back"
+
+
+SIGN_IN_AGAIN = Message(
+    "Sign-in expired",
+    "This sign-in attempt expired or was started elsewhere. Nothing was saved.",
+    "Try signing in again",
+    "login",
+)
+
+PAGES = {
+    # The callback's refusals.
+    "invalid_state": SIGN_IN_AGAIN,
+    "missing_issuer": Message(
+        "Sign-in refused",
+        "The answer did not say which authorization server sent it, so it was refused.",
+        "Try signing in again",
+        "login",
+    ),
+    "issuer_mismatch": Message(
+        "Sign-in refused",
+        "The answer came from an authorization server other than the one this app uses.",
+        "Try signing in again",
+        "login",
+    ),
+    "access_denied": Message(
+        "You declined",
+        "You chose not to let this app see your flight reports. Nothing was shared.",
+        "Try again",
+        "login",
+    ),
+    "invalid_scope": Message(
+        "Permission not available",
+        "The app asked for a permission it is not registered for.",
+        "Sign in with the default permissions",
+        "login",
+    ),
+    "token_rejected": Message(
+        "Sign-in failed",
+        "The authorization server would not complete this sign-in.",
+        "Try signing in again",
+        "login",
+    ),
+    "invalid_request": SIGN_IN_AGAIN,
+    "invalid_token_response": Message(
+        "Sign-in failed",
+        "The authorization server answered with something this app cannot use.",
+        "Try signing in again",
+        "login",
+    ),
+    "other": Message(
+        "Sign-in failed",
+        "The authorization server could not complete the sign-in.",
+        "Try signing in again",
+        "login",
+    ),
+    # Failures of any page.
+    "sign_in_required": Message(
+        "Please sign in",
+        "Your sign-in has ended. Sign in again to carry on where you were.",
+        "Sign in",
+        "login",
+    ),
+    "insufficient_scope": Message(
+        "One more permission needed",
+        "This page needs a permission you have not granted this app yet.",
+        "Grant it",
+        "grant",
+    ),
+    "upstream_unavailable": Message(
+        "Altitude Angel is not answering",
+        "The platform could not be reached just now. You are still signed in.",
+        "Try again",
+        "retry",
+    ),
+    "store_unavailable": Message(
+        "Temporarily unavailable",
+        "The app cannot reach its session store just now. Please try again in a moment.",
+        "Try again",
+        "retry",
+    ),
+    "not_found": Message(
+        "Not found", "There is no such flight report among yours.", "Your reports", "home"
+    ),
+    "api_error": Message(
+        "Something went wrong",
+        "The platform answered in a way this app did not expect.",
+        "Home",
+        "home",
+    ),
+    "csrf": Message(
+        "Form expired",
+        "This form was stale or did not come from this app, so nothing was changed.",
+        "Go back",
+        "back",
+    ),
+    "internal": Message(
+        "Something went wrong", "An unexpected error happened. It has been logged.", "Home", "home"
+    ),
+}

@@ -1,0 +1,141 @@
+"""Single-flight refresh of user tokens, across threads, workers and hosts.
+
+Per login, one Redis lock (SET NX PX with an owner token) decides who talks to the token
+endpoint. The holder re-reads the store (someone may have refreshed already), refreshes, and
+saves with a compare-and-set on the version. Everyone else waits, bounded, for the new version
+and uses it: a rotating refresh token is spent exactly once.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+
+from redis.exceptions import LockError
+from redis.lock import Lock
+
+from portal import metrics
+from portal.oauth import AuthServerUnavailable, OAuthClient, TokenRejected
+from portal.tokens import TokenStore, UserToken, token_from_response
+
+JITTER_SECONDS = 5.0
+POLL_FIRST, POLL_MAX = 0.01, 0.2
+
+
+class SignInRequired(Exception):
+    """The login has no usable tokens any more: the user must sign in again."""
+
+
+@dataclass(frozen=True)
+class RefreshEvent:
+    """What one request did about a refresh, for the flow trace."""
+
+    reason: str  # "proactive" or "rejected" (the API answered 401 invalid_token)
+    role: str  # "refreshed", "waited" or "already_fresh"
+    seconds: float
+
+
+class Refresher:
+    """Keep a login's access token fresh, refreshing it at most once at a time anywhere."""
+
+    def __init__(
+        self,
+        store: TokenStore,
+        oauth: OAuthClient,
+        margin: int,
+        wait: float,
+        on_event: Callable[[str, UserToken, RefreshEvent], None] | None = None,
+    ) -> None:
+        self._store = store
+        self._oauth = oauth
+        self._margin = margin
+        self._wait = wait
+        self._on_event = on_event
+
+    def current(self, login_id: str) -> UserToken:
+        """Return a token that is not about to expire, refreshing it first if it is."""
+        token = self._store.get(login_id)
+        if token is None:
+            raise SignInRequired()
+        if token.needs_refresh(time.time() + random.uniform(0, JITTER_SECONDS), self._margin):  # noqa: S311
+            return self.refresh(login_id, token, reason="proactive")
+        return token
+
+    def refresh(self, login_id: str, stale: UserToken, reason: str) -> UserToken:
+        """Replace ``stale`` with a newer token: refresh it, or wait for whoever is."""
+        started = time.monotonic()
+        lock = self._store.lock(login_id)
+        if lock.acquire(blocking=False):
+            try:
+                token, role = self._refresh_holding_lock(login_id, stale)
+            finally:
+                _release(lock)
+        else:
+            token, role = self._wait_for_newer(login_id, stale, lock), "waited"
+            metrics.LOCK_WAIT_SECONDS.observe(time.monotonic() - started)
+        if self._on_event is not None:
+            self._on_event(login_id, token, RefreshEvent(reason, role, time.monotonic() - started))
+        return token
+
+    def _refresh_holding_lock(self, login_id: str, stale: UserToken) -> tuple[UserToken, str]:
+        current = self._store.get(login_id)
+        if current is None:
+            raise SignInRequired()
+        if current.version != stale.version:
+            metrics.REFRESHES.labels("lost_race_resolved").inc()
+            return current, "already_fresh"
+        if not current.refresh_token:
+            self._store.clear(login_id)
+            raise SignInRequired()
+        try:
+            response = self._oauth.refresh(current.refresh_token)
+        except TokenRejected:
+            metrics.REFRESHES.labels("invalid_grant").inc()
+            return self._after_rejection(login_id, current), "already_fresh"
+        except AuthServerUnavailable:
+            metrics.REFRESHES.labels("unavailable").inc()
+            raise
+        token = token_from_response(response, current.scope, previous=current)
+        saved = self._store.compare_and_set(login_id, current.version, token)
+        if saved is None:  # signed out, or the lock expired and another refresh won
+            saved = self._store.get(login_id)
+            if saved is None:
+                raise SignInRequired()
+        metrics.REFRESHES.labels("success").inc()
+        return saved, "refreshed"
+
+    def _after_rejection(self, login_id: str, spent: UserToken) -> UserToken:
+        """Tell a lost race from a dead grant: only the latter signs the user out."""
+        latest = self._store.get(login_id)
+        if latest is not None and latest.version != spent.version:
+            return latest
+        self._store.clear(login_id)
+        raise SignInRequired()
+
+    def _wait_for_newer(self, login_id: str, stale: UserToken, lock: Lock) -> UserToken:
+        """Poll, with backoff, until the holder saves a newer token or the wait runs out."""
+        deadline = time.monotonic() + self._wait
+        delay = POLL_FIRST
+        while time.monotonic() < deadline:
+            time.sleep(delay)
+            delay = min(delay * 2, POLL_MAX)
+            version = self._store.version(login_id)
+            if version is None:
+                raise SignInRequired()
+            if version != stale.version:
+                newer = self._store.get(login_id)
+                if newer is None:
+                    raise SignInRequired()
+                return newer
+            if not lock.locked():
+                break  # the holder gave up without a new token (server unavailable)
+        raise AuthServerUnavailable("refresh still in progress elsewhere", retry_after=1)
+
+
+def _release(lock: Lock) -> None:
+    # The lock may have expired while we held it; then it is someone else's to release.
+    with suppress(LockError):
+        lock.release()

@@ -1,0 +1,52 @@
+"""The app's long-lived collaborators, built once per app and found through ``services()``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+
+from portal.api import PlatformApi
+from portal.client_token import ClientTokenSource
+from portal.crypto import Cipher
+from portal.oauth import OAuthClient
+from portal.refresh import Refresher
+from portal.settings import Settings
+from portal.tokens import TokenStore
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    redis: Any
+    cipher: Cipher
+    oauth: OAuthClient
+    api: PlatformApi
+    tokens: TokenStore
+    refresher: Refresher
+    client_token: ClientTokenSource
+
+
+def build_services(settings: Settings, redis: Any) -> Services:
+    """Wire the token store, the refresher and the HTTP clients for one app."""
+    cipher = Cipher(settings.token_encryption_keys, settings.secret_key)
+    oauth = OAuthClient(settings)
+    # The lock must outlive the slowest token request, or two holders could refresh at once.
+    lock_ttl = settings.http_connect_timeout + settings.http_read_timeout + 2
+    tokens = TokenStore(redis, cipher, ttl=settings.session_absolute_timeout, lock_ttl=lock_ttl)
+    return Services(
+        settings=settings,
+        redis=redis,
+        cipher=cipher,
+        oauth=oauth,
+        api=PlatformApi(settings),
+        tokens=tokens,
+        refresher=Refresher(tokens, oauth, settings.refresh_margin, settings.refresh_wait),
+        client_token=ClientTokenSource(redis, cipher, oauth, lock_ttl, settings.refresh_wait),
+    )
+
+
+def services() -> Services:
+    """Return the current app's services."""
+    return current_app.extensions["portal"]  # type: ignore[no-any-return]

@@ -1,0 +1,106 @@
+"""The client web app under test: in-process for inspection, against real Redis and sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from app import create_app
+from tests.oauth_driver import SandboxUser
+from tests.services import RedisServer, ServiceProcess
+
+DEMO_SECRET = "demo+portal/secret=&%?#2026"
+# Registered for demo-portal in the sandbox's default registry. Nothing listens there: the
+# driver stops at the redirect and hands the callback URL to the in-process app.
+REDIRECT_URI = "http://localhost:5000/callback"
+USERS = {"alice": "wonderland", "bob": "builder"}
+
+
+def app_environment(redis: RedisServer, sandbox: ServiceProcess, **extra: str) -> dict[str, str]:
+    return {
+        "AA_AUTH_URL": sandbox.url,
+        "AA_CLIENT_ID": "demo-portal",
+        "AA_CLIENT_SECRET": DEMO_SECRET,
+        "AA_REDIRECT_URI": REDIRECT_URI,
+        "AA_REQUIRE_ISS": "1",
+        "REDIS_URL": redis.url,
+        "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        **extra,
+    }
+
+
+@pytest.fixture
+def portal_app(redis_server: RedisServer, sandbox: ServiceProcess) -> Flask:
+    app = create_app(app_environment(redis_server, sandbox))
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(portal_app: Flask) -> FlaskClient:
+    return portal_app.test_client()
+
+
+SignIn = Callable[..., Any]
+
+
+def sign_in_with(
+    client: FlaskClient,
+    username: str = "alice",
+    *,
+    query: dict[str, Any] | None = None,
+    decision: str = "allow",
+    redirect_uri: str = REDIRECT_URI,
+) -> Any:
+    """Sign in through the sandbox's pages; return the app's answer to the callback."""
+    started = client.get("/login", query_string=query or {})
+    assert started.status_code == 302, started.data[:300]
+    person = SandboxUser(username, USERS[username])
+    callback = person.authorize(started.headers["Location"], redirect_uri, decision)
+    parts = urlsplit(callback)
+    return client.get(f"{parts.path}?{parts.query}")
+
+
+@pytest.fixture
+def sign_in() -> SignIn:
+    return sign_in_with
+
+
+def sandbox_counter(sandbox: ServiceProcess, name: str, **labels: str) -> float:
+    """Read one counter of the sandbox's /metrics, summed over the samples matching ``labels``."""
+    text = requests.get(sandbox.url + "/metrics", timeout=5).text
+    total = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                total += sample.value
+    return total
+
+
+def token_requests(sandbox: ServiceProcess, grant_type: str) -> float:
+    return sandbox_counter(sandbox, "sandbox_token_requests_total", grant_type=grant_type)
+
+
+@pytest.fixture
+def faults(sandbox: ServiceProcess) -> Iterator[Callable[..., None]]:
+    """Queue faults at the sandbox; they are cleared after the test."""
+    from tests.services import ADMIN_SECRET
+
+    headers = {"X-Sandbox-Admin": ADMIN_SECRET}
+
+    def inject(target: str, kind: str, count: int = 1, seconds: float = 30) -> None:
+        body = {"target": target, "kind": kind, "count": count, "seconds": seconds}
+        response = requests.post(
+            sandbox.url + "/_sandbox/faults", json=body, headers=headers, timeout=5
+        )
+        assert response.status_code in (200, 201, 204), response.text
+
+    yield inject
+    requests.delete(sandbox.url + "/_sandbox/faults", headers=headers, timeout=5)

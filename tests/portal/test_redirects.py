@@ -1,0 +1,60 @@
+"""The `next` parameter: only same-origin paths to the app's own pages survive (checklist A.10)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from flask import Flask
+
+from portal.redirects import DEFAULT_NEXT, safe_next
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "openredirects.txt"
+
+
+def corpus() -> list[str]:
+    lines = CORPUS.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+    return [line for line in lines if line.strip()]
+
+
+def test_the_corpus_is_there() -> None:
+    assert len(corpus()) >= 558
+
+
+def test_every_open_redirect_payload_stays_on_this_origin(portal_app: Flask) -> None:
+    base = "https://portal.example/flight-reports"
+    with portal_app.test_request_context():
+        for payload in corpus():
+            target = safe_next(payload)
+            resolved = urlsplit(urljoin(base, target))
+            assert resolved.netloc == "portal.example", payload
+            assert resolved.scheme == "https", payload
+            assert target.startswith("/") and not target.startswith(("//", "/\\")), payload
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example",
+        "javascript:alert(1)",
+        "/%2F%2Fevil",
+        "/login?next=//evil.example",
+        "/callback",
+        "/\t/evil.example",
+        "",
+    ],
+)
+def test_named_attacks_fall_back_to_the_default(portal_app: Flask, payload: str) -> None:
+    with portal_app.test_request_context():
+        assert safe_next(payload) == DEFAULT_NEXT
+
+
+@pytest.mark.parametrize(
+    "path", ["/flight-reports", "/flight-reports?page=2", "/flight-reports/fr_123", "/profile"]
+)
+def test_the_apps_own_pages_are_kept(portal_app: Flask, path: str) -> None:
+    with portal_app.test_request_context():
+        assert safe_next(path) == path

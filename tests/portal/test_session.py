@@ -1,0 +1,173 @@
+"""Sessions and cookies (security checklist, section B) and the never-unpickle rule (D.29)."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from tests.portal.conftest import SignIn, app_environment, sandbox_counter
+from tests.services import RedisServer, ServiceProcess
+
+COOKIE = "portal_session"
+
+
+def session_id(client: FlaskClient) -> str | None:
+    cookie = client.get_cookie(COOKIE)
+    return cookie.value if cookie else None
+
+
+def stored_tokens(client: FlaskClient) -> object:
+    app = client.application
+    with client.session_transaction() as session:
+        login_id = session.get("login_id")
+    return app.extensions["portal"].tokens.get(login_id) if login_id else None
+
+
+def test_sign_in_issues_a_new_session_id_and_deletes_the_old_one(
+    client: FlaskClient, sign_in: SignIn, redis_server: RedisServer
+) -> None:
+    client.get("/login")
+    planted = session_id(client)
+    assert planted and redis_server.client().exists(f"portal:session:{planted}")
+    sign_in(client)
+    assert session_id(client) != planted
+    assert not redis_server.client().exists(f"portal:session:{planted}")
+
+
+def test_an_unknown_session_id_is_replaced(client: FlaskClient) -> None:
+    client.set_cookie(COOKIE, "attacker-chosen-session-id")
+    client.get("/login")
+    assert session_id(client) not in (None, "attacker-chosen-session-id")
+
+
+def test_the_session_cookie_is_locked_down(client: FlaskClient) -> None:
+    response = client.get("/login")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith(COOKIE + "=")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
+    assert "Domain" not in cookie
+    assert "Secure" not in cookie  # plain HTTP on loopback
+
+
+def test_over_https_the_cookie_is_secure_with_the_host_prefix(
+    redis_server: RedisServer, sandbox: ServiceProcess
+) -> None:
+    app = create_app(app_environment(redis_server, sandbox, SESSION_COOKIE_SECURE="1"))
+    response = app.test_client().get("/login", base_url="https://portal.example")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-portal_session=")
+    assert "Secure" in cookie and "Domain" not in cookie and "Path=/" in cookie
+
+
+@pytest.mark.parametrize("limit", ["SESSION_IDLE_TIMEOUT", "SESSION_ABSOLUTE_TIMEOUT"])
+def test_a_session_past_its_limit_must_sign_in_again(
+    redis_server: RedisServer, sandbox: ServiceProcess, sign_in: SignIn, limit: str
+) -> None:
+    app = create_app(app_environment(redis_server, sandbox, **{limit: "60"}))
+    client = app.test_client()
+    sign_in(client)
+    assert client.get("/profile").status_code == 200
+    with client.session_transaction() as session:
+        session["signed_in_at"] -= 3600
+        session["seen_at"] -= 3600
+    response = client.get("/profile")
+    assert response.status_code in (303, 401)
+    assert stored_tokens(client) is None
+
+
+def test_sign_out_revokes_deletes_and_kills_the_old_cookie(
+    client: FlaskClient, sign_in: SignIn, sandbox: ServiceProcess, redis_server: RedisServer
+) -> None:
+    sign_in(client)
+    token = stored_tokens(client)
+    old_sid = session_id(client)
+    with client.session_transaction() as session:
+        csrf = session.get("csrf_token")
+    page = client.get("/flight-reports")
+    csrf_field = page.data.split(b'name="csrf_token" value="')[1].split(b'"')[0].decode()
+    assert csrf is not None
+    response = client.post("/logout", data={"csrf_token": csrf_field})
+    assert response.status_code == 303
+    assert f"{COOKIE}=;" in response.headers["Set-Cookie"]
+    assert not redis_server.client().exists(f"portal:session:{old_sid}")
+    refused = requests.post(
+        sandbox.url + "/oauth/v2/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": token.refresh_token,  # type: ignore[attr-defined]
+            "client_id": "demo-portal",
+            "client_secret": "demo+portal/secret=&%?#2026",
+        },
+        timeout=5,
+    )
+    assert refused.json()["error"] == "invalid_grant"
+    client.set_cookie(COOKIE, old_sid or "")
+    assert client.get("/profile").status_code in (303, 401)
+
+
+def test_sign_out_still_works_when_revocation_hangs(
+    client: FlaskClient, sign_in: SignIn, faults: object, redis_server: RedisServer
+) -> None:
+    sign_in(client)
+    page = client.get("/flight-reports")
+    csrf_field = page.data.split(b'name="csrf_token" value="')[1].split(b'"')[0].decode()
+    faults("revoke", "hang", seconds=8)  # type: ignore[operator]
+    started = time.monotonic()
+    response = client.post("/logout", data={"csrf_token": csrf_field})
+    assert response.status_code == 303
+    assert time.monotonic() - started < 7
+    assert stored_tokens(client) is None
+    assert client.get("/profile").status_code in (303, 401)
+
+
+def test_sign_out_without_the_csrf_token_changes_nothing(
+    client: FlaskClient, sign_in: SignIn
+) -> None:
+    sign_in(client)
+    response = client.post("/logout", headers={"Origin": "https://evil.example"})
+    assert response.status_code == 400
+    assert stored_tokens(client) is not None
+    assert client.get("/profile").status_code == 200
+
+
+def test_completing_a_report_needs_the_csrf_token(client: FlaskClient, sign_in: SignIn) -> None:
+    sign_in(client)
+    response = client.post("/flight-reports/anything/complete")
+    assert response.status_code == 400
+
+
+def test_a_pickled_session_is_never_unpickled(
+    portal_app: Flask, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.system, (f"touch {marker}",))
+
+    redis_server.client().set("portal:session:planted", pickle.dumps(Exploit()))
+    client = portal_app.test_client()
+    client.set_cookie(COOKIE, "planted")
+    response = client.get("/login")
+    assert response.status_code == 302
+    assert not marker.exists()
+    assert session_id(client) != "planted"
+
+
+def test_revocation_is_counted_at_the_server(
+    client: FlaskClient, sign_in: SignIn, sandbox: ServiceProcess
+) -> None:
+    sign_in(client)
+    page = client.get("/flight-reports")
+    csrf_field = page.data.split(b'name="csrf_token" value="')[1].split(b'"')[0].decode()
+    before = sandbox_counter(sandbox, "sandbox_revocations_total")
+    client.post("/logout", data={"csrf_token": csrf_field})
+    assert sandbox_counter(sandbox, "sandbox_revocations_total") == before + 1

@@ -1,0 +1,74 @@
+"""Settings: documented defaults, and a clear start-up failure naming the bad variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from portal.settings import SettingsError, load_settings
+
+BASE = {"AA_CLIENT_ID": "demo-portal", "AA_CLIENT_SECRET": "s", "SECRET_KEY": "k" * 40}
+
+
+def test_defaults_point_at_the_sandbox() -> None:
+    settings = load_settings(BASE)
+    assert settings.aa_authorize_url == "http://127.0.0.1:5001/oauth/v2/authorize"
+    assert settings.aa_token_url == "http://127.0.0.1:5001/oauth/v2/token"
+    assert settings.aa_revoke_url == "http://127.0.0.1:5001/oauth/v2/revoke"
+    assert settings.aa_userprofile_url == "http://127.0.0.1:5001/userProfile"
+    assert settings.aa_scopes == "query_userinfo manage_flightreports query_mapdata"
+    assert settings.aa_use_pkce is True
+    assert settings.refresh_margin == 60
+
+
+def test_each_endpoint_can_be_overridden_alone() -> None:
+    settings = load_settings(
+        {
+            **BASE,
+            "AA_AUTH_URL": "https://auth.example.com",
+            "AA_AUTHORIZE_URL": "https://auth.example.com/o/authorize/",
+            "AA_REVOKE_URL": "",
+        }
+    )
+    assert settings.aa_authorize_url == "https://auth.example.com/o/authorize/"
+    assert settings.aa_token_url == "https://auth.example.com/oauth/v2/token"
+    assert settings.aa_revoke_url == ""
+
+
+@pytest.mark.parametrize(
+    ("changes", "variable"),
+    [
+        ({"AA_CLIENT_ID": ""}, "AA_CLIENT_ID"),
+        ({"AA_CLIENT_SECRET": ""}, "AA_CLIENT_SECRET"),
+        ({"AA_AUTH_URL": "ftp://auth"}, "AA_AUTH_URL"),
+        ({"AA_AUTH_URL": "http://auth.example.com"}, "AA_AUTH_URL"),
+        ({"AA_USE_PKCE": "maybe"}, "AA_USE_PKCE"),
+        ({"REFRESH_MARGIN": "soon"}, "REFRESH_MARGIN"),
+        ({"REDIS_URL": "http://redis"}, "REDIS_URL"),
+        ({"TOKEN_ENCRYPTION_KEYS": "not-a-key"}, "TOKEN_ENCRYPTION_KEYS"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"AA_SCOPES": "   "}, "AA_SCOPES"),
+    ],
+)
+def test_a_bad_setting_is_named(changes: dict[str, str], variable: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        load_settings({**BASE, **changes})
+
+
+def test_secret_key_is_required_away_from_the_sandbox() -> None:
+    environ = {**BASE, "AA_AUTH_URL": "https://auth.altitudeangel.com"}
+    del environ["SECRET_KEY"]
+    with pytest.raises(SettingsError, match="SECRET_KEY"):
+        load_settings(environ)
+
+
+def test_secret_key_has_a_default_only_for_the_sandbox() -> None:
+    environ = dict(BASE)
+    del environ["SECRET_KEY"]
+    assert load_settings(environ).secret_key.startswith("sandbox-only")
+
+
+def test_the_app_refuses_to_start_with_a_bad_setting() -> None:
+    from app import create_app
+
+    with pytest.raises(SettingsError, match="AA_CLIENT_ID"):
+        create_app({**BASE, "AA_CLIENT_ID": ""})

@@ -1,4 +1,4 @@
-"""Drive the sandbox's sign-in and consent pages over HTTP the way a person would, without a browser."""
+"""Drive the sandbox's sign-in and consent pages over HTTP like a person, without a browser."""
 
 from __future__ import annotations
 

@@ -1,0 +1,114 @@
+"""A local stand-in of Altitude Angel's OAuth 2.0 authorization server and flight-reports API."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, request
+
+from sandbox import (
+    admin,
+    authorize,
+    flights,
+    login,
+    mapdata,
+    metadata,
+    metrics,
+    token_views,
+    userinfo,
+)
+from sandbox.codes import AuthorizationCodes
+from sandbox.consent import Consents
+from sandbox.context import Services
+from sandbox.errors import register_error_handlers
+from sandbox.faults import Faults
+from sandbox.metrics import Metrics
+from sandbox.oauth import init_authorization_server
+from sandbox.refresh import RefreshTokens
+from sandbox.registry import Registry
+from sandbox.reports import FlightReports
+from sandbox.seed import seed_reports
+from sandbox.settings import Settings, load_settings
+from sandbox.signing import load_signing_key
+from sandbox.store import connect
+from sandbox.tokens import AccessTokens
+
+API_BLUEPRINTS = {"flights", "mapdata", "userinfo"}
+
+
+def build_services(settings: Settings) -> Services:
+    """Connect to Redis and build the one owner of each piece of state."""
+    db = connect(settings.redis_url)
+    family_ttl = max(settings.access_token_ttl, settings.refresh_token_ttl)
+    registry = Registry.load(settings.registry_path, settings.extra_redirect_uris, db)
+    reports = FlightReports(db)
+    seed_reports(db, reports, set(registry.users))
+    return Services(
+        settings=settings,
+        db=db,
+        registry=registry,
+        codes=AuthorizationCodes(db, settings.code_ttl),
+        refresh_tokens=RefreshTokens(db, settings.refresh_token_ttl, family_ttl),
+        access_tokens=AccessTokens(db, settings, load_signing_key(db)),
+        consents=Consents(db),
+        reports=reports,
+        faults=Faults(db, settings.faults),
+        metrics=Metrics(),
+    )
+
+
+def configure(app: Flask, settings: Settings, config: Mapping[str, Any]) -> None:
+    """Set Flask's own configuration: the session cookie, CSRF and body limits."""
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        # The client app shares the host 127.0.0.1 and cookies ignore ports: use our own name.
+        SESSION_COOKIE_NAME="aa_sandbox_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=64 * 1024,
+        WTF_CSRF_TIME_LIMIT=3600,
+    )
+    app.config.update({k: v for k, v in config.items() if not k.startswith("SANDBOX_")})
+
+
+def register_blueprints(app: Flask, settings: Settings) -> None:
+    """Mount every endpoint at this mode's paths."""
+    app.register_blueprint(authorize.create_blueprint(settings.paths))
+    app.register_blueprint(token_views.create_blueprint(settings.paths))
+    app.register_blueprint(userinfo.create_blueprint(settings.paths))
+    for module in (login, metadata, metrics, flights, mapdata, admin):
+        app.register_blueprint(module.bp)
+
+
+def count_api_requests(response: Response) -> Response:
+    """Count each resource API request by URL rule and status."""
+    if request.blueprint in API_BLUEPRINTS and request.url_rule is not None:
+        counter = app_services().metrics.api_requests
+        counter.labels(request.url_rule.rule, str(response.status_code)).inc()
+    return response
+
+
+def app_services() -> Services:
+    """Return the current app's services (re-exported for hooks defined here)."""
+    from sandbox.context import services
+
+    return services()
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the sandbox: settings from the environment, overridden by ``config``."""
+    config = dict(config or {})
+    settings = load_settings({**os.environ, **config})
+    # The sandbox serves plain HTTP by design, also on docker-compose hostnames that
+    # are not loopback, which Authlib would otherwise refuse.
+    os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
+    app = Flask(__name__, static_url_path="/sandbox/static")
+    configure(app, settings, config)
+    app.extensions["sandbox"] = build_services(settings)
+    init_authorization_server(app, app.extensions["sandbox"])
+    register_blueprints(app, settings)
+    register_error_handlers(app)
+    app.after_request(count_api_requests)
+    return app

@@ -1,0 +1,92 @@
+"""Test-only administration: extra redirect URIs and fault injection, behind a shared secret."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from sandbox.context import services
+from sandbox.errors import api_error
+from sandbox.faults import KINDS, MAX_COUNT, MAX_HANG_SECONDS, Fault
+from sandbox.report_input import InvalidInput
+
+bp = Blueprint("admin", __name__, url_prefix="/_sandbox")
+
+
+@bp.before_request
+def require_admin_secret() -> tuple[Response, int] | None:
+    """Hide the admin API without a configured secret; refuse callers without it."""
+    secret = services().settings.admin_secret
+    if not secret:
+        abort(404)
+    given = request.headers.get("X-Sandbox-Admin", "")
+    if not hmac.compare_digest(given.encode("utf-8"), secret.encode("utf-8")):
+        return api_error(403, "forbidden", "The X-Sandbox-Admin header is missing or wrong.")
+    return None
+
+
+def _json_object() -> dict[str, Any]:
+    body = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(body, dict):
+        raise InvalidInput({"body": "must be a JSON object (Content-Type: application/json)"})
+    return body
+
+
+def _is_redirect_uri(value: Any) -> bool:
+    if not isinstance(value, str) or len(value) > 2000:
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not parts.fragment
+
+
+@bp.post("/redirect-uris")
+def add_redirect_uri() -> tuple[Response, int]:
+    """Register one more exact redirect URI for a client."""
+    body = _json_object()
+    registry = services().registry
+    fields = {}
+    if registry.client(str(body.get("client_id", ""))) is None:
+        fields["client_id"] = "is not a registered client"
+    if not _is_redirect_uri(body.get("redirect_uri")) or "#" in str(body.get("redirect_uri")):
+        fields["redirect_uri"] = "must be an absolute http(s) URL without a fragment"
+    if fields:
+        raise InvalidInput(fields)
+    registry.add_redirect_uri(body["client_id"], body["redirect_uri"])
+    return jsonify({"client_id": body["client_id"], "redirect_uri": body["redirect_uri"]}), 201
+
+
+def _parse_fault(body: dict[str, Any]) -> tuple[str, Fault, int]:
+    fields: dict[str, str] = {}
+    target, kind = body.get("target"), body.get("kind")
+    count, seconds = body.get("count", 1), body.get("seconds", 30)
+    if target not in KINDS:
+        fields["target"] = f"must be one of {', '.join(sorted(KINDS))}"
+    elif kind not in KINDS[target]:
+        fields["kind"] = f"must be one of {', '.join(sorted(KINDS[target]))}"
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
+        fields["count"] = f"must be a whole number from 1 to {MAX_COUNT}"
+    numeric = isinstance(seconds, int | float) and not isinstance(seconds, bool)
+    if not numeric or not 0 <= seconds <= MAX_HANG_SECONDS:
+        fields["seconds"] = f"must be a number from 0 to {MAX_HANG_SECONDS}"
+    if fields:
+        raise InvalidInput(fields)
+    return str(target), Fault(kind=str(kind), seconds=float(seconds)), count
+
+
+@bp.route("/faults", methods=["GET", "POST", "DELETE"])
+def faults() -> Response | tuple[Response, int]:
+    """Queue a fault (POST), list the queue (GET) or clear it (DELETE)."""
+    queue = services().faults
+    if not queue.enabled:
+        return api_error(404, "not_found", "Fault injection is off: start with SANDBOX_FAULTS=1.")
+    if request.method == "DELETE":
+        queue.clear()
+        return jsonify({"cleared": True}), 200
+    if request.method == "GET":
+        return jsonify(queue.pending()), 200
+    target, fault, count = _parse_fault(_json_object())
+    queue.add(target, fault, count)
+    return jsonify({"target": target, "kind": fault.kind, "count": count}), 201

@@ -1,0 +1,135 @@
+"""Authlib's grants wired to the sandbox's stores: codes, rotating refresh tokens, client tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
+from authlib.oauth2.rfc7636 import CodeChallenge
+
+from sandbox.codes import AuthorizationCode
+from sandbox.context import services
+from sandbox.refresh import RefreshToken
+from sandbox.registry import AUTH_METHODS, Client, User
+
+
+@dataclass(frozen=True)
+class TokenOwner:
+    """The user a token is issued for, with the login family and the scope the user granted."""
+
+    user: User
+    family: str
+    granted_scope: str
+
+
+class S256CodeChallenge(CodeChallenge):
+    """PKCE with the S256 method only; optional, as on the real platform."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        """Refuse a challenge sent without naming S256 (RFC 7636 would assume plain)."""
+        super().validate_code_challenge(grant, redirect_uri)
+        data = grant.request.payload.data
+        if data.get("code_challenge") and data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("code_challenge_method must be S256.")
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    """Exchange a single-use code; a replayed code revokes what it produced."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+
+    def save_authorization_code(self, code: str, request: Any) -> None:
+        """Store the code with its client, redirect URI, scope, user and PKCE challenge."""
+        data = request.payload.data
+        services().codes.save(
+            code,
+            client_id=request.client.client_id,
+            redirect_uri=request.payload.redirect_uri,
+            scope=request.scope,
+            username=request.user.username,
+            challenge=(data.get("code_challenge"), data.get("code_challenge_method")),
+        )
+
+    def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
+        """Return the unused code issued to ``client``; on replay revoke its family."""
+        codes = services().codes
+        found = codes.find(code)
+        if found is None:
+            used = codes.find_used(code)
+            if used is not None:
+                services().refresh_tokens.revoke_family(used.family)  # RFC 6749 §4.1.2
+                raise InvalidGrantError("The code was already used; its tokens are revoked.")
+            return None
+        return found if found.client_id == client.client_id else None
+
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        """Consume the code atomically before issuing, so two exchanges cannot both win."""
+        code: AuthorizationCode = self.request.authorization_code
+        if not services().codes.consume(code):
+            services().refresh_tokens.revoke_family(code.family)
+            raise InvalidGrantError("The code was already used; its tokens are revoked.")
+        result: tuple[int, dict[str, Any], list[tuple[str, str]]] = super().create_token_response()
+        return result
+
+    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+        """Do nothing: the code was consumed before the tokens were issued."""
+
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> TokenOwner | None:
+        """Return who signed in for the code, starting the login's token family."""
+        user = services().registry.user(authorization_code.username)
+        if user is None:
+            return None
+        return TokenOwner(user, authorization_code.family, authorization_code.scope)
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    """Rotate the refresh token on every use; a reused one revokes its whole family."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
+        """Return the live refresh token; on reuse of a rotated one revoke its family."""
+        tokens = services().refresh_tokens
+        found = tokens.find(refresh_token)
+        if found is None:
+            rotated = tokens.find_rotated(refresh_token)
+            if rotated is not None:
+                tokens.revoke_family(rotated.family)
+                raise InvalidGrantError("The refresh token was already used; the login is revoked.")
+        return found
+
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        """Claim the refresh token atomically so two concurrent refreshes cannot both win."""
+        token: RefreshToken = self.request.refresh_token
+        tokens = services().refresh_tokens
+        if not tokens.claim(token):
+            tokens.revoke_family(token.family)
+            raise InvalidGrantError("The refresh token was already used; the login is revoked.")
+        result: tuple[int, dict[str, Any], list[tuple[str, str]]] = super().create_token_response()
+        return result
+
+    def authenticate_user(self, refresh_token: RefreshToken) -> TokenOwner | None:
+        """Return the user of the login the refresh token belongs to."""
+        user = services().registry.user(refresh_token.username)
+        if user is None:
+            return None
+        return TokenOwner(user, refresh_token.family, refresh_token.scope)
+
+    def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
+        """Do nothing: the token was claimed before the new ones were issued."""
+
+
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+    """Issue a client token for scopes the client declared; never a refresh token."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+
+    def validate_token_request(self) -> None:
+        """Also refuse a missing scope or one the client did not declare."""
+        super().validate_token_request()
+        self.request.client.get_allowed_scope(self.request.payload.scope)

@@ -1,0 +1,54 @@
+"""Discovery: RFC 8414 authorization server metadata and the JWK Set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify
+
+from sandbox.context import services
+from sandbox.registry import AUTH_METHODS, GRANT_TYPES
+from sandbox.signing import public_jwks
+
+bp = Blueprint("metadata", __name__)
+
+JWKS_PATH = "/.well-known/jwks.json"
+
+
+def server_metadata() -> dict[str, Any]:
+    """Return the metadata document for this mode's endpoints."""
+    state = services()
+    settings = state.settings
+    paths = settings.paths
+    metadata: dict[str, Any] = {
+        "issuer": settings.issuer,
+        "authorization_endpoint": settings.url(paths.authorize),
+        "token_endpoint": settings.url(paths.token),
+        "revocation_endpoint": settings.url(paths.revoke),
+        "userinfo_endpoint": settings.url(paths.userinfo),
+        "response_types_supported": ["code"],
+        "grant_types_supported": list(GRANT_TYPES),
+        "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": list(state.registry.scopes),
+        "authorization_response_iss_parameter_supported": settings.iss_in_authorization_response,
+    }
+    if not settings.generic:
+        metadata["jwks_uri"] = settings.url(JWKS_PATH)
+    return metadata
+
+
+@bp.get("/.well-known/oauth-authorization-server")
+def authorization_server() -> Response:
+    """Describe the authorization server (RFC 8414)."""
+    return jsonify(server_metadata())
+
+
+@bp.get(JWKS_PATH)
+def jwks() -> Response:
+    """Publish the public key that verifies access tokens; generic mode issues no JWTs."""
+    state = services()
+    if state.settings.generic:
+        abort(404)
+    return jsonify(public_jwks(state.access_tokens.signing_key))

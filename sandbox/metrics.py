@@ -1,0 +1,42 @@
+"""Prometheus counters of the sandbox, in a registry of its own, and the /metrics view."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+
+from sandbox.context import services
+
+bp = Blueprint("metrics", __name__)
+
+
+class Metrics:
+    """The counters; one instance per app, so test apps never share a registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.token_requests = Counter(
+            "sandbox_token_requests",
+            "Token endpoint requests by grant type and outcome (success or the OAuth error).",
+            ["grant_type", "outcome"],
+            registry=self.registry,
+        )
+        self.api_requests = Counter(
+            "sandbox_api_requests",
+            "Resource API requests by URL rule and HTTP status.",
+            ["route", "status"],
+            registry=self.registry,
+        )
+        self.revocations = Counter(
+            "sandbox_revocations",
+            "Revocation requests by outcome: the kind of token revoked, unknown, or the error.",
+            ["outcome"],
+            registry=self.registry,
+        )
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Expose the counters in the Prometheus text format."""
+    body = generate_latest(services().metrics.registry)
+    return Response(body, mimetype=CONTENT_TYPE_LATEST)

@@ -1,0 +1,86 @@
+"""Small HTTP helpers for the sandbox's token, revocation and resource endpoints."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+from urllib.parse import quote
+
+import requests
+
+from tests.sandbox.flow import DEMO_CLIENT, DEMO_REDIRECT, DEMO_SECRET, TIMEOUT
+
+
+def token_request(
+    base_url: str,
+    data: dict[str, str],
+    client_id: str = DEMO_CLIENT,
+    secret: str = DEMO_SECRET,
+    basic: bool = False,
+    path: str = "/oauth/v2/token",
+) -> requests.Response:
+    """POST to the token endpoint, authenticating in the form body or with HTTP Basic."""
+    headers = {}
+    if basic:
+        # RFC 6749 §2.3.1: form-encode id and secret before Basic-encoding them.
+        pair = f"{quote(client_id, safe='')}:{quote(secret, safe='')}"
+        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+    else:
+        data = {**data, "client_id": client_id, "client_secret": secret}
+    return requests.post(base_url + path, data=data, headers=headers, timeout=TIMEOUT)
+
+
+def exchange_code(
+    base_url: str, code: str, redirect_uri: str = DEMO_REDIRECT, **extra: Any
+) -> requests.Response:
+    """Exchange an authorization code for tokens."""
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    data.update({k: v for k, v in extra.items() if k not in ("client_id", "secret", "path")})
+    options = {k: v for k, v in extra.items() if k in ("client_id", "secret", "path")}
+    return token_request(base_url, data, **options)
+
+
+def refresh(base_url: str, refresh_token: str, **extra: str) -> requests.Response:
+    """Use a refresh token."""
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}
+    return token_request(base_url, data)
+
+
+def client_token(
+    base_url: str, scope: str, client_id: str = DEMO_CLIENT, secret: str = DEMO_SECRET
+) -> str:
+    """Return a client-credentials access token."""
+    response = token_request(
+        base_url, {"grant_type": "client_credentials", "scope": scope}, client_id, secret
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+def revoke(
+    base_url: str, token: str, hint: str | None = None, path: str = "/oauth/v2/revoke"
+) -> requests.Response:
+    """Revoke a token as the demo client."""
+    data = {"token": token, **({"token_type_hint": hint} if hint else {})}
+    return token_request(base_url, data, path=path)
+
+
+def api(
+    base_url: str, method: str, path: str, token: str | None, **kwargs: Any
+) -> requests.Response:
+    """Call the API with a Bearer token in the Authorization header."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.request(method, base_url + path, headers=headers, timeout=TIMEOUT, **kwargs)
+
+
+def metric(base_url: str, name: str, **labels: str) -> float:
+    """Return one sample of a Prometheus counter from /metrics, 0 if absent."""
+    text = requests.get(base_url + "/metrics", timeout=TIMEOUT).text
+    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for line in text.splitlines():
+        if line.startswith(name + "{"):
+            sample, value = line.rsplit(" ", 1)
+            found = sample[len(name) + 1 : -1].split(",")
+            if ",".join(sorted(found)) == wanted:
+                return float(value)
+    return 0.0

@@ -153,7 +153,7 @@ def test_declined_consent_gets_a_friendly_escaped_page(
             "error": "access_denied",
             "error_description": "<script>alert(1)</script>",
             "state": state,
-            "iss": client.application.config["AA_ISSUER"],
+            "iss": client.application.config["PORTAL_SETTINGS"].aa_issuer,
         }
     )
     response = client.get("/callback?" + query)

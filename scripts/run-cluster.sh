@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# `make run-cluster`: a private Redis, the sandbox, two app instances under gunicorn and nginx
+# balancing between them, as a load-balanced deployment would run. Every port can be changed:
+#   CLUSTER_PORT=8080 APP1_PORT=5011 APP2_PORT=5012 SANDBOX_PORT=5001 REDIS_PORT=6391
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CLUSTER_HOST=${CLUSTER_HOST:-127.0.0.1}
+CLUSTER_PORT=${CLUSTER_PORT:-8080}
+APP1_PORT=${APP1_PORT:-5011}
+APP2_PORT=${APP2_PORT:-5012}
+SANDBOX_PORT=${SANDBOX_PORT:-5001}
+REDIS_PORT=${REDIS_PORT:-6391}
+NGINX=${NGINX:-/usr/sbin/nginx}
+RUN_DIR="$PWD/.run/cluster"
+PUBLIC_URL="http://$CLUSTER_HOST:$CLUSTER_PORT"
+
+if [ ! -x "$NGINX" ]; then
+  echo "run-cluster: nginx is not at $NGINX; install Debian's nginx package or set NGINX" >&2
+  exit 1
+fi
+mkdir -p "$RUN_DIR"
+
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+wait_for() {  # wait_for URL NAME: give each piece 20 s to come up
+  for _ in $(seq 200); do
+    if .venv/bin/python -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)" \
+      "$1" 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "run-cluster: $2 did not answer at $1; see $RUN_DIR/*.log" >&2
+  exit 1
+}
+
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+  --dir "$RUN_DIR" --logfile "$RUN_DIR/redis.log" &
+pids+=($!)
+
+# The nginx URL is not one of the demo client's registered redirect URIs: add it.
+SANDBOX_PORT=$SANDBOX_PORT SANDBOX_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
+  SANDBOX_EXTRA_REDIRECT_URIS="$PUBLIC_URL/callback" \
+  .venv/bin/python -m sandbox >"$RUN_DIR/sandbox.log" 2>&1 &
+pids+=($!)
+wait_for "http://127.0.0.1:$SANDBOX_PORT/.well-known/oauth-authorization-server" sandbox
+
+# Every instance must share the session key, or a form served by one fails CSRF at the other.
+export SECRET_KEY=${SECRET_KEY:-$(.venv/bin/python -c "import secrets; print(secrets.token_urlsafe(48))")}
+export AA_AUTH_URL="http://127.0.0.1:$SANDBOX_PORT"
+export AA_REDIRECT_URI="$PUBLIC_URL/callback"
+export AA_CLIENT_ID=demo-portal
+export AA_CLIENT_SECRET='demo+portal/secret=&%?#2026'
+export AA_REQUIRE_ISS=1
+export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+export TRUST_PROXY=1 FORWARDED_ALLOW_IPS=127.0.0.1 GUNICORN_WORKERS=2
+for n in 1 2; do
+  port_var="APP${n}_PORT"
+  GUNICORN_BIND="127.0.0.1:${!port_var}" .venv/bin/gunicorn -c gunicorn.conf.py \
+    --control-socket "$RUN_DIR/app-$n.ctl" wsgi:app >"$RUN_DIR/app-$n.log" 2>&1 &
+  pids+=($!)
+done
+wait_for "http://127.0.0.1:$APP1_PORT/healthz" "app instance 1"
+wait_for "http://127.0.0.1:$APP2_PORT/healthz" "app instance 2"
+
+sed -e "s|@RUN_DIR@|$RUN_DIR|g" -e "s|@LISTEN@|$CLUSTER_HOST:$CLUSTER_PORT|g" \
+  -e "s|@APP1@|127.0.0.1:$APP1_PORT|g" -e "s|@APP2@|127.0.0.1:$APP2_PORT|g" \
+  deploy/nginx-cluster.conf.template >"$RUN_DIR/nginx.conf"
+"$NGINX" -p "$RUN_DIR" -e "$RUN_DIR/error.log" -c "$RUN_DIR/nginx.conf" &
+pids+=($!)
+wait_for "$PUBLIC_URL/healthz" nginx
+
+cat <<MSG
+
+  The portal, behind nginx:  $PUBLIC_URL   (instances on :$APP1_PORT and :$APP2_PORT)
+  The sandbox (Altitude Angel stand-in):  http://127.0.0.1:$SANDBOX_PORT
+  Each response's X-Upstream header names the instance that served it.
+  Logs: $RUN_DIR/*.log
+
+  Sign in as alice / wonderland or bob / builder.  Ctrl-C stops everything.
+
+MSG
+wait -n "${pids[@]}"

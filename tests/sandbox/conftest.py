@@ -73,8 +73,9 @@ def _started(service: ServiceProcess) -> Iterator[ServiceProcess]:
 
 @pytest.fixture(scope="session")
 def short_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
-    """A sandbox whose access tokens live two seconds."""
-    yield from _started(sandbox_process(redis_server.url, SANDBOX_ACCESS_TOKEN_TTL="2"))
+    """A sandbox whose access tokens live two seconds, with fault injection off."""
+    service = sandbox_process(redis_server.url, SANDBOX_ACCESS_TOKEN_TTL="2", SANDBOX_FAULTS="0")
+    yield from _started(service)
 
 
 @pytest.fixture(scope="session")

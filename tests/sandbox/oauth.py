@@ -69,7 +69,10 @@ def api(
     base_url: str, method: str, path: str, token: str | None, **kwargs: Any
 ) -> requests.Response:
     """Call the API with a Bearer token in the Authorization header."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers = {
+        **kwargs.pop("headers", {}),
+        **({"Authorization": f"Bearer {token}"} if token else {}),
+    }
     return requests.request(method, base_url + path, headers=headers, timeout=TIMEOUT, **kwargs)
 
 

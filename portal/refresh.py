@@ -21,7 +21,7 @@ from portal import metrics
 from portal.oauth import AuthServerUnavailable, OAuthClient, TokenRejected
 from portal.tokens import TokenStore, UserToken, token_from_response
 
-JITTER_SECONDS = 5.0
+JITTER = 0.2  # refresh up to 20 % earlier than the margin, at random
 POLL_FIRST, POLL_MAX = 0.01, 0.2
 
 
@@ -60,7 +60,8 @@ class Refresher:
         token = self._store.get(login_id)
         if token is None:
             raise SignInRequired()
-        if token.needs_refresh(time.time() + random.uniform(0, JITTER_SECONDS), self._margin):  # noqa: S311
+        jitter = random.uniform(0, JITTER)  # noqa: S311 - spreading load, not a secret
+        if token.needs_refresh(time.time(), self._margin, jitter):
             return self.refresh(login_id, token, reason="proactive")
         return token
 
@@ -122,17 +123,25 @@ class Refresher:
         while time.monotonic() < deadline:
             time.sleep(delay)
             delay = min(delay * 2, POLL_MAX)
-            version = self._store.version(login_id)
-            if version is None:
-                raise SignInRequired()
-            if version != stale.version:
-                newer = self._store.get(login_id)
-                if newer is None:
-                    raise SignInRequired()
+            released = not lock.locked()
+            # Read the version after the lock: a holder saves before it releases.
+            newer = self._newer_than(login_id, stale)
+            if newer is not None:
                 return newer
-            if not lock.locked():
+            if released:
                 break  # the holder gave up without a new token (server unavailable)
         raise AuthServerUnavailable("refresh still in progress elsewhere", retry_after=1)
+
+    def _newer_than(self, login_id: str, stale: UserToken) -> UserToken | None:
+        version = self._store.version(login_id)
+        if version is None:
+            raise SignInRequired()
+        if version == stale.version:
+            return None
+        newer = self._store.get(login_id)
+        if newer is None:
+            raise SignInRequired()
+        return newer
 
 
 def _release(lock: Lock) -> None:

@@ -48,13 +48,16 @@ class UserToken:
     def scopes(self) -> frozenset[str]:
         return frozenset(self.scope.split())
 
-    def needs_refresh(self, now: float, margin: int) -> bool:
-        """Tell whether the access token is within the refresh margin of its expiry."""
+    def needs_refresh(self, now: float, margin: float, jitter: float = 0.0) -> bool:
+        """Tell whether the token is within the refresh margin (capped at half its lifetime).
+
+        ``jitter``, a fraction of the margin, spreads the refreshes of many logins apart.
+        """
         if self.expires_at is None:
             return False
         if self.lifetime is not None:
-            margin = min(margin, self.lifetime // 2)
-        return now >= self.expires_at - margin
+            margin = min(margin, self.lifetime / 2)
+        return now >= self.expires_at - margin * (1 + jitter)
 
 
 def token_from_response(

@@ -111,3 +111,26 @@ def _button(form: Form, decision: str) -> tuple[str, str]:
         if not decision or decision in (label + value).lower():
             return name, value
     return ("", "")
+
+
+USERS = {"alice": "wonderland", "bob": "builder"}
+
+
+def sign_in_over_http(
+    app_url: str, username: str = "alice", next_path: str | None = None
+) -> requests.Session:
+    """Sign in to an app served over HTTP; return the browser-like session holding its cookie."""
+    browser = requests.Session()
+    params = {"next": next_path} if next_path else {}
+    started = browser.get(app_url + "/login", params=params, allow_redirects=False, timeout=10)
+    assert started.status_code == 302, started.text[:300]
+    person = SandboxUser(username, USERS[username])
+    callback = person.authorize(started.headers["Location"], app_url + "/callback")
+    finished = browser.get(callback, allow_redirects=False, timeout=10)
+    assert finished.status_code == 303, finished.text[:300]
+    return browser
+
+
+def csrf_token(html: str) -> str:
+    """Return the CSRF token of the first form on a page."""
+    return html.split('name="csrf_token" value="')[1].split('"')[0]

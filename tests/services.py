@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -181,3 +182,77 @@ def sandbox_process(redis_url: str, **env: str) -> ServiceProcess:
         port=port,
         health_path="/.well-known/oauth-authorization-server",
     )
+
+
+DEMO_CLIENT_SECRET = "demo+portal/secret=&%?#2026"
+
+
+def register_redirect_uri(sandbox: ServiceProcess, redirect_uri: str) -> None:
+    """Tell the sandbox about a callback URL of an app started on a random port."""
+    body = {"client_id": "demo-portal", "redirect_uri": redirect_uri}
+    admin_call(sandbox, "POST", "/_sandbox/redirect-uris", body)
+
+
+def app_process(
+    redis_url: str,
+    sandbox: ServiceProcess,
+    *,
+    workers: int = 2,
+    redirect_uri: str | None = None,
+    **env: str,
+) -> ServiceProcess:
+    """Describe the app under gunicorn on a free port; call ``start()`` to run it."""
+    port = free_port()
+    redirect_uri = redirect_uri or f"http://127.0.0.1:{port}/callback"
+    register_redirect_uri(sandbox, redirect_uri)
+    settings = {
+        "AA_AUTH_URL": sandbox.url,
+        "AA_CLIENT_ID": "demo-portal",
+        "AA_CLIENT_SECRET": DEMO_CLIENT_SECRET,
+        "AA_REDIRECT_URI": redirect_uri,
+        "AA_REQUIRE_ISS": "1",
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": str(workers),
+        **env,
+    }
+    gunicorn = str(Path(PYTHON).with_name("gunicorn"))
+    return ServiceProcess(
+        args=[gunicorn, "-c", "gunicorn.conf.py", "wsgi:app"],
+        env=settings,
+        port=port,
+        health_path="/healthz",
+    )
+
+
+def worker_pids(master: ServiceProcess) -> list[int]:
+    """Return the pids of a gunicorn master's workers."""
+    assert master.process is not None
+    children = Path(f"/proc/{master.process.pid}/task/{master.process.pid}/children")
+    return [int(pid) for pid in children.read_text().split()]
+
+
+def admin_call(sandbox: ServiceProcess, method: str, path: str, body: object = None) -> None:
+    """Call one of the sandbox's admin endpoints (redirect URIs, faults)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(  # noqa: S310 - loopback test URL
+        sandbox.url + path,
+        data=data,
+        headers={"Content-Type": "application/json", "X-Sandbox-Admin": ADMIN_SECRET},
+        method=method,
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        assert response.status in (200, 201, 204)
+
+
+def inject_fault(
+    sandbox: ServiceProcess, target: str, kind: str, count: int = 1, seconds: float = 30
+) -> None:
+    """Make the sandbox's next ``count`` requests to ``target`` fail as ``kind``."""
+    body = {"target": target, "kind": kind, "count": count, "seconds": seconds}
+    admin_call(sandbox, "POST", "/_sandbox/faults", body)
+
+
+def clear_faults(sandbox: ServiceProcess) -> None:
+    admin_call(sandbox, "DELETE", "/_sandbox/faults")

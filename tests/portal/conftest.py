@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app import create_app
 from tests.oauth_driver import SandboxUser
-from tests.services import RedisServer, ServiceProcess
+from tests.services import RedisServer, ServiceProcess, clear_faults, inject_fault
 
 DEMO_SECRET = "demo+portal/secret=&%?#2026"
 # Registered for demo-portal in the sandbox's default registry. Nothing listens there: the
@@ -90,17 +90,6 @@ def token_requests(sandbox: ServiceProcess, grant_type: str) -> float:
 
 @pytest.fixture
 def faults(sandbox: ServiceProcess) -> Iterator[Callable[..., None]]:
-    """Queue faults at the sandbox; they are cleared after the test."""
-    from tests.services import ADMIN_SECRET
-
-    headers = {"X-Sandbox-Admin": ADMIN_SECRET}
-
-    def inject(target: str, kind: str, count: int = 1, seconds: float = 30) -> None:
-        body = {"target": target, "kind": kind, "count": count, "seconds": seconds}
-        response = requests.post(
-            sandbox.url + "/_sandbox/faults", json=body, headers=headers, timeout=5
-        )
-        assert response.status_code in (200, 201, 204), response.text
-
-    yield inject
-    requests.delete(sandbox.url + "/_sandbox/faults", headers=headers, timeout=5)
+    """Queue faults at the session's sandbox; they are cleared after the test."""
+    yield lambda *args, **kwargs: inject_fault(sandbox, *args, **kwargs)
+    clear_faults(sandbox)

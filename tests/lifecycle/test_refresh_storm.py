@@ -1,0 +1,181 @@
+"""Single-flight refresh across 2 app instances × 3 gunicorn workers (checklist C.21–C.23)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
+
+import pytest
+import requests
+
+from tests.oauth_driver import csrf_token, sign_in_over_http
+from tests.portal.conftest import token_requests
+from tests.services import (
+    RedisServer,
+    ServiceProcess,
+    app_process,
+    inject_fault,
+    sandbox_process,
+    worker_pids,
+)
+
+TOKEN_TTL = 4  # seconds; the refresh margin is capped at half of it
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture(scope="module")
+def short_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
+    service = sandbox_process(redis_server.url, SANDBOX_ACCESS_TOKEN_TTL=str(TOKEN_TTL)).start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="module")
+def instances(
+    redis_server: RedisServer, short_sandbox: ServiceProcess
+) -> Iterator[list[ServiceProcess]]:
+    """Two app instances sharing one Redis and one callback URL, as behind a load balancer."""
+    first = app_process(redis_server.url, short_sandbox, workers=3)
+    second = app_process(
+        redis_server.url,
+        short_sandbox,
+        workers=3,
+        redirect_uri=first.env["AA_REDIRECT_URI"],
+        # Short timeouts keep the killed-worker test quick; the lock TTL follows them.
+        HTTP_CONNECT_TIMEOUT="1",
+        HTTP_READ_TIMEOUT="3",
+        REFRESH_WAIT="2",
+    )
+    first.env = {
+        **first.env,
+        "HTTP_CONNECT_TIMEOUT": "1",
+        "HTTP_READ_TIMEOUT": "3",
+        "REFRESH_WAIT": "2",
+    }
+    started = [first.start(), second.start()]
+    yield started
+    for instance in started:
+        instance.stop()
+
+
+def wait_until_expired() -> None:
+    time.sleep(TOKEN_TTL / 2 + 0.5)
+
+
+def storm(browser: requests.Session, instances: list[ServiceProcess], count: int) -> list[int]:
+    cookies = browser.cookies.get_dict()
+
+    def one(i: int) -> int:
+        url = instances[i % len(instances)].url + "/flight-reports"
+        return requests.get(url, cookies=cookies, allow_redirects=False, timeout=20).status_code
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def test_fifty_requests_with_an_expired_token_refresh_exactly_once(
+    instances: list[ServiceProcess], short_sandbox: ServiceProcess
+) -> None:
+    browser = sign_in_over_http(instances[0].url)
+    wait_until_expired()
+    before = token_requests(short_sandbox, "refresh_token")
+    statuses = storm(browser, instances, 50)
+    assert statuses == [200] * 50
+    assert token_requests(short_sandbox, "refresh_token") == before + 1
+    # The stored refresh token is the newest: the next refresh succeeds, where a stale one
+    # would trip the sandbox's reuse detection and revoke the whole login.
+    wait_until_expired()
+    assert storm(browser, instances, 4) == [200] * 4
+    assert token_requests(short_sandbox, "refresh_token") == before + 2
+
+
+def test_the_rotated_token_survives_concurrent_session_writes(
+    instances: list[ServiceProcess], short_sandbox: ServiceProcess
+) -> None:
+    browser = sign_in_over_http(instances[0].url)
+    wait_until_expired()
+    before = token_requests(short_sandbox, "refresh_token")
+    stop = threading.Event()
+
+    def rewrite_session() -> None:
+        cookies = browser.cookies.get_dict()
+        while not stop.is_set():
+            # /login rewrites the session blob wholesale (it adds a login transaction).
+            requests.get(
+                instances[1].url + "/login", cookies=cookies, allow_redirects=False, timeout=10
+            )
+
+    writers = [threading.Thread(target=rewrite_session) for _ in range(4)]
+    for writer in writers:
+        writer.start()
+    try:
+        statuses = storm(browser, instances, 50)
+    finally:
+        stop.set()
+        for writer in writers:
+            writer.join()
+    assert statuses == [200] * 50
+    assert token_requests(short_sandbox, "refresh_token") == before + 1
+    wait_until_expired()
+    assert storm(browser, instances, 4) == [200] * 4
+
+
+def test_a_killed_lock_holder_costs_a_bounded_503_then_recovers(
+    instances: list[ServiceProcess], short_sandbox: ServiceProcess
+) -> None:
+    browser = sign_in_over_http(instances[0].url)
+    wait_until_expired()
+    inject_fault(short_sandbox, "token", "hang", count=1, seconds=20)
+    cookies = browser.cookies.get_dict()
+    holder = threading.Thread(
+        target=lambda: _ignore_errors(instances[0].url + "/flight-reports", cookies)
+    )
+    holder.start()
+    time.sleep(0.7)  # the holder is now inside the hung token request, lock held
+    for pid in worker_pids(instances[0]):
+        os.kill(pid, signal.SIGKILL)
+    holder.join()
+
+    started = time.monotonic()
+    waiting = requests.get(instances[1].url + "/flight-reports", cookies=cookies, timeout=20)
+    assert waiting.status_code == 503
+    assert waiting.headers["Retry-After"]
+    assert time.monotonic() - started < 5
+
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        retry = requests.get(instances[1].url + "/flight-reports", cookies=cookies, timeout=20)
+        if retry.status_code == 200:
+            break
+        assert retry.status_code == 503
+        time.sleep(0.5)
+    assert retry.status_code == 200
+
+
+def test_sign_out_through_one_instance_ends_the_session_on_both(
+    instances: list[ServiceProcess],
+) -> None:
+    browser = sign_in_over_http(instances[0].url)
+    page = browser.get(instances[1].url + "/flight-reports", timeout=10)
+    assert page.status_code == 200
+    out = browser.post(
+        instances[1].url + "/logout",
+        data={"csrf_token": csrf_token(page.text)},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert out.status_code == 303
+    for instance in instances:
+        after = browser.get(instance.url + "/profile", allow_redirects=False, timeout=10)
+        assert after.status_code == 303
+        assert "/login" in after.headers["Location"]
+
+
+def _ignore_errors(url: str, cookies: dict[str, str]) -> None:
+    with suppress(requests.RequestException):  # the worker serving it is killed on purpose
+        requests.get(url, cookies=cookies, timeout=30)

@@ -40,10 +40,12 @@ def exchange_code(
     return token_request(base_url, data, **options)
 
 
-def refresh(base_url: str, refresh_token: str, **extra: str) -> requests.Response:
+def refresh(
+    base_url: str, refresh_token: str, path: str = "/oauth/v2/token", **extra: str
+) -> requests.Response:
     """Use a refresh token."""
     data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}
-    return token_request(base_url, data)
+    return token_request(base_url, data, path=path)
 
 
 def client_token(

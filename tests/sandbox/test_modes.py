@@ -1,0 +1,113 @@
+"""Other configurations: generic OAuth mode, no ``iss``, and settings checked at start-up."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+import requests
+
+from tests.sandbox.conftest import ALL_SCOPES, fresh_login
+from tests.sandbox.flow import SandboxBrowser, callback_of
+from tests.sandbox.oauth import api, exchange_code, refresh, revoke, token_request
+from tests.services import PYTHON, ROOT, ServiceProcess
+
+
+def generic_login(url: str, scope: str = ALL_SCOPES) -> dict[str, str]:
+    callback = SandboxBrowser(url).authorize(path="/o/authorize/", scope=scope)
+    assert "iss" not in callback.params
+    response = exchange_code(url, callback.code, path="/o/token/")
+    assert response.status_code == 200, response.text
+    body: dict[str, str] = response.json()
+    return body
+
+
+def test_generic_metadata_and_paths(generic_sandbox: ServiceProcess) -> None:
+    url = generic_sandbox.url
+    metadata = requests.get(url + "/.well-known/oauth-authorization-server", timeout=5).json()
+    assert metadata["authorization_endpoint"] == url + "/o/authorize/"
+    assert metadata["token_endpoint"] == url + "/o/token/"
+    assert metadata["revocation_endpoint"] == url + "/o/revoke/"
+    assert metadata["userinfo_endpoint"] == url + "/o/userinfo/"
+    assert metadata["authorization_response_iss_parameter_supported"] is False
+    assert "jwks_uri" not in metadata
+    for path in ("/oauth/v2/authorize", "/userProfile", "/.well-known/jwks.json"):
+        assert requests.get(url + path, timeout=5).status_code == 404
+    assert requests.post(url + "/oauth/v2/token", timeout=5).status_code == 404
+
+
+def test_generic_tokens_are_opaque_and_work_on_the_api(generic_sandbox: ServiceProcess) -> None:
+    url = generic_sandbox.url
+    tokens = generic_login(url)
+    assert "." not in tokens["access_token"]
+    profile = api(url, "GET", "/o/userinfo/", tokens["access_token"])
+    assert profile.status_code == 200
+    assert profile.json()["aa_id"] == "aa-user-5f1c2a9e-alice"
+    assert api(url, "GET", "/flightReport", tokens["access_token"]).status_code == 200
+
+    renewed = refresh(url, tokens["refresh_token"], path="/o/token/")
+    assert renewed.status_code == 200, renewed.text
+    reuse = refresh(url, tokens["refresh_token"], path="/o/token/")
+    assert reuse.json()["error"] == "invalid_grant"
+    assert api(url, "GET", "/o/userinfo/", renewed.json()["access_token"]).status_code == 401
+
+
+def test_generic_insufficient_scope_is_403(generic_sandbox: ServiceProcess) -> None:
+    url = generic_sandbox.url
+    tokens = generic_login(url, scope="query_mapdata")
+    response = api(url, "GET", "/o/userinfo/", tokens["access_token"])
+    assert response.status_code == 403
+    assert response.headers["WWW-Authenticate"] == (
+        'Bearer error="insufficient_scope", scope="query_userinfo"'
+    )
+
+
+def test_generic_revocation_of_an_opaque_access_token(generic_sandbox: ServiceProcess) -> None:
+    url = generic_sandbox.url
+    tokens = generic_login(url)
+    assert revoke(url, tokens["access_token"], path="/o/revoke/").status_code == 200
+    assert api(url, "GET", "/o/userinfo/", tokens["access_token"]).status_code == 401
+    client = token_request(
+        url, {"grant_type": "client_credentials", "scope": "query_mapdata"}, path="/o/token/"
+    ).json()
+    assert "." not in client["access_token"]
+
+
+def test_no_iss_when_switched_off(plain_sandbox: ServiceProcess) -> None:
+    url = plain_sandbox.url
+    browser = SandboxBrowser(url)
+    callback = browser.authorize(scope="query_userinfo")
+    assert "iss" not in callback.params
+    assert callback.params["state"] == "state-123"
+    error = callback_of(browser.start(scope="manage_users"))
+    assert error.params["error"] == "invalid_scope"
+    assert "iss" not in error.params
+    metadata = requests.get(url + "/.well-known/oauth-authorization-server", timeout=5).json()
+    assert metadata["authorization_response_iss_parameter_supported"] is False
+    assert fresh_login(browser).access_token
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SANDBOX_MODE": "openid"}, "SANDBOX_MODE"),
+        ({"SANDBOX_CODE_TTL": "600"}, "SANDBOX_CODE_TTL"),
+        ({"SANDBOX_ACCESS_TOKEN_TTL": "soon"}, "SANDBOX_ACCESS_TOKEN_TTL"),
+        ({"SANDBOX_REGISTRY": "/nonexistent.json"}, "SANDBOX_REGISTRY"),
+        ({"SANDBOX_EXTRA_REDIRECT_URIS": "ftp://x/cb"}, "SANDBOX_EXTRA_REDIRECT_URIS"),
+        ({"SANDBOX_REDIS_URL": "redis://127.0.0.1:1/0"}, "SANDBOX_REDIS_URL"),
+    ],
+)
+def test_bad_settings_stop_start_up_naming_the_variable(env: dict[str, str], named: str) -> None:
+    result = subprocess.run(  # noqa: S603 - fixed argument list
+        [PYTHON, "-m", "sandbox"],
+        cwd=ROOT,
+        env={**os.environ, "SANDBOX_PORT": "1", **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert named in result.stderr
+    assert "Traceback" not in result.stderr

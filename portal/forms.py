@@ -12,6 +12,7 @@ from wtforms import (
     DateTimeLocalField,
     DecimalField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -51,7 +52,8 @@ class FlightReportForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=100)])
     description = TextAreaField("Public description (optional)", validators=[Length(max=500)])
     flight_type = SelectField(
-        "Type of flight", choices=[("rec", "Recreational"), ("com", "Commercial")]
+        "Type of flight",
+        choices=[SelectChoice("rec", "Recreational"), SelectChoice("com", "Commercial")],
     )
     timezone = StringField(
         "Time zone", default="Europe/London", validators=[DataRequired(), _known_timezone]

@@ -13,6 +13,7 @@ from contextlib import suppress
 import pytest
 import requests
 
+from tests.lifecycle.conftest import TOKEN_TTL
 from tests.oauth_driver import csrf_token, sign_in_over_http
 from tests.portal.conftest import token_requests
 from tests.services import (
@@ -20,19 +21,10 @@ from tests.services import (
     ServiceProcess,
     app_process,
     inject_fault,
-    sandbox_process,
     worker_pids,
 )
 
-TOKEN_TTL = 4  # seconds; the refresh margin is capped at half of it
 pytestmark = pytest.mark.cluster
-
-
-@pytest.fixture(scope="module")
-def short_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
-    service = sandbox_process(redis_server.url, SANDBOX_ACCESS_TOKEN_TTL=str(TOKEN_TTL)).start()
-    yield service
-    service.stop()
 
 
 @pytest.fixture(scope="module")

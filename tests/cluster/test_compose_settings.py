@@ -1,0 +1,116 @@
+"""docker-compose.yml's wiring, checked without Docker: its settings, run against real services.
+
+No Docker engine runs here, so the containers' names are mapped to local ports: the sandbox's
+in-network name (``sandbox:5001``) to its loopback address, and the browser's name for it
+(``localhost:5001``) to ``localhost`` on the same port. The two names stay different, as they
+are in compose, so a setting that mixes them up fails here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+from flask.testing import FlaskClient
+
+from app import create_app
+from portal.settings import SettingsError, load_settings
+from tests.cluster.conftest import USERS
+from tests.oauth_driver import SandboxUser, parse_forms
+from tests.services import ROOT, RedisServer, ServiceProcess, sandbox_process
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())  # type: ignore[no-any-return]
+
+
+def environment(compose: dict[str, Any], service: str) -> dict[str, str]:
+    return {k: str(v) for k, v in compose["services"][service]["environment"].items()}
+
+
+def localised(env: dict[str, str], port: int) -> dict[str, str]:
+    """Map the compose host names to this machine, keeping the browser's and the app's apart."""
+    names = {"http://sandbox:5001": f"http://127.0.0.1:{port}", ":5001": f":{port}"}
+    mapped = {}
+    for key, value in env.items():
+        for old, new in names.items():
+            value = value.replace(old, new)
+        mapped[key] = value
+    return mapped
+
+
+@pytest.fixture(scope="module")
+def compose_sandbox(compose: dict[str, Any], redis_server: RedisServer) -> Iterator[ServiceProcess]:
+    service = sandbox_process(redis_server.url)
+    env = localised(environment(compose, "sandbox"), service.port)
+    service.env = {
+        **service.env,
+        "SANDBOX_ISSUER": env["SANDBOX_ISSUER"],
+        "SANDBOX_EXTRA_REDIRECT_URIS": env["SANDBOX_EXTRA_REDIRECT_URIS"],
+    }
+    try:
+        yield service.start()
+    finally:
+        service.stop()
+
+
+def test_the_services_agree_on_urls_and_addresses(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    app, sandbox = environment(compose, "app"), environment(compose, "sandbox")
+
+    assert services["app"]["deploy"]["replicas"] == 2
+    assert sandbox["SANDBOX_ISSUER"] == app["AA_ISSUER"] == "http://localhost:5001"
+    assert app["AA_AUTHORIZE_URL"].startswith(sandbox["SANDBOX_ISSUER"] + "/")
+    assert app["AA_REDIRECT_URI"] in sandbox["SANDBOX_EXTRA_REDIRECT_URIS"].split()
+    assert urlsplit(app["AA_REDIRECT_URI"]).port == 8080
+    assert services["nginx"]["ports"] == ["127.0.0.1:8080:80"]
+    nginx_address = services["nginx"]["networks"]["edge"]["ipv4_address"]
+    assert app["FORWARDED_ALLOW_IPS"] == nginx_address
+    assert app["SECRET_KEY"].startswith("${SECRET_KEY:?")  # no default secret in the file
+    for name, service in services.items():
+        assert "healthcheck" in service, name
+        for condition in service.get("depends_on", {}).values():
+            assert condition == {"condition": "service_healthy"}, name
+
+
+def test_the_app_settings_of_compose_pass_validation_as_written(compose: dict[str, Any]) -> None:
+    env = {**environment(compose, "app"), "SECRET_KEY": "compose-test-secret-key-" + "s" * 32}
+
+    settings = load_settings(env)
+
+    assert settings.aa_token_url == "http://sandbox:5001/oauth/v2/token"
+    assert settings.aa_require_iss
+    assert not settings.session_cookie_secure  # plain http on localhost:8080
+    with pytest.raises(SettingsError, match="AA_ALLOW_HTTP"):
+        load_settings({**env, "AA_ALLOW_HTTP": "0"})
+    with pytest.raises(SettingsError, match="SECRET_KEY"):
+        load_settings({k: v for k, v in env.items() if k != "SECRET_KEY"})
+
+
+def test_the_app_settings_of_compose_sign_in_and_out(
+    compose: dict[str, Any], compose_sandbox: ServiceProcess, redis_server: RedisServer
+) -> None:
+    env = localised(environment(compose, "app"), compose_sandbox.port)
+    env.update(REDIS_URL=redis_server.url, SECRET_KEY="compose-test-secret-key-" + "s" * 32)
+    app = create_app(env)
+    app.config["TESTING"] = True
+    client: FlaskClient = app.test_client()
+
+    started = client.get("/login")
+    assert started.status_code == 302
+    assert started.headers["Location"].startswith(f"http://localhost:{compose_sandbox.port}/")
+    person = SandboxUser("alice", USERS["alice"])
+    callback = person.authorize(started.headers["Location"], env["AA_REDIRECT_URI"])
+    parts = urlsplit(callback)
+    assert client.get(f"{parts.path}?{parts.query}").status_code == 303
+
+    page = client.get("/flight-reports")
+    assert page.status_code == 200, page.text[:300]
+    form = next(f for f in parse_forms(page.text) if f.action.endswith("/logout"))
+    assert client.post("/logout", data={"csrf_token": form.fields["csrf_token"]}).status_code == 303

@@ -22,6 +22,9 @@ from sandbox.refresh import RefreshToken
 from sandbox.registry import AUTH_METHODS, GRANT_TYPES, Client
 from sandbox.tokens import AccessToken
 
+BEARER = "Bearer"
+ACCESS_HINT = "access_token"
+
 
 class SandboxAuthorizationServer(AuthorizationServer):
     """Authlib's server with RFC 6749 §5.2 answers: a failed client authentication is a 401."""
@@ -55,7 +58,7 @@ class Revocation(RevocationEndpoint):
         """Find the token as the hinted type first, then as the other."""
         state = services()
         finders = [state.refresh_tokens.find, state.access_tokens.read]
-        if token_type_hint == "access_token":
+        if token_type_hint == ACCESS_HINT:
             finders.reverse()
         for find in finders:
             found = find(token_string)
@@ -89,7 +92,7 @@ def issue_tokens(
     family = user.family if user else None
     token: dict[str, Any] = {
         "access_token": state.access_tokens.issue(client.client_id, subject, granted, family),
-        "token_type": "Bearer",
+        "token_type": BEARER,
         "expires_in": state.settings.access_token_ttl,
         "scope": granted,
     }

@@ -13,6 +13,8 @@ from tests.sandbox.oauth import exchange_code
 from tests.services import RedisServer, ServiceProcess, sandbox_process
 
 ALL_SCOPES = "query_userinfo manage_flightreports query_mapdata query_mapairdata"
+PLAIN_ISSUER = "http://sandbox.test:5001"
+EXTRA_REDIRECT = "http://portal:5000/callback"
 
 
 @dataclass
@@ -86,9 +88,14 @@ def generic_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
 
 @pytest.fixture(scope="session")
 def plain_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
-    """A sandbox without ``iss`` in responses, without admin secret and without faults."""
+    """A sandbox without ``iss`` responses, admin or faults; its own issuer and redirect URI."""
     service = sandbox_process(
-        redis_server.url, SANDBOX_SEND_ISS="0", SANDBOX_ADMIN_SECRET="", SANDBOX_FAULTS="0"
+        redis_server.url,
+        SANDBOX_SEND_ISS="0",
+        SANDBOX_ADMIN_SECRET="",
+        SANDBOX_FAULTS="0",
+        SANDBOX_ISSUER=PLAIN_ISSUER,
+        SANDBOX_EXTRA_REDIRECT_URIS=f"{EXTRA_REDIRECT} http://localhost:9/other",
     )
     yield from _started(service)
 

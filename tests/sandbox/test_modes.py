@@ -8,7 +8,7 @@ import subprocess
 import pytest
 import requests
 
-from tests.sandbox.conftest import ALL_SCOPES, fresh_login
+from tests.sandbox.conftest import ALL_SCOPES, EXTRA_REDIRECT, PLAIN_ISSUER, fresh_login
 from tests.sandbox.flow import SandboxBrowser, callback_of
 from tests.sandbox.oauth import api, exchange_code, refresh, revoke, token_request
 from tests.services import PYTHON, ROOT, ServiceProcess
@@ -86,6 +86,23 @@ def test_no_iss_when_switched_off(plain_sandbox: ServiceProcess) -> None:
     metadata = requests.get(url + "/.well-known/oauth-authorization-server", timeout=5).json()
     assert metadata["authorization_response_iss_parameter_supported"] is False
     assert fresh_login(browser).access_token
+
+
+def test_issuer_and_extra_redirect_uris_from_settings(
+    plain_sandbox: ServiceProcess, base_url: str
+) -> None:
+    url = plain_sandbox.url
+    metadata = requests.get(url + "/.well-known/oauth-authorization-server", timeout=5).json()
+    assert metadata["issuer"] == PLAIN_ISSUER
+    assert metadata["token_endpoint"] == PLAIN_ISSUER + "/oauth/v2/token"
+    callback = SandboxBrowser(url).authorize(scope="query_userinfo", redirect_uri=EXTRA_REDIRECT)
+    assert callback.location.startswith(EXTRA_REDIRECT + "?code=")
+    response = exchange_code(url, callback.code, redirect_uri=EXTRA_REDIRECT)
+    token = response.json()["access_token"]
+    assert api(url, "GET", "/userProfile", token).status_code == 200
+    # The main sandbox knows neither the extra redirect URI nor that issuer's tokens.
+    assert SandboxBrowser(base_url).start(redirect_uri=EXTRA_REDIRECT).status_code == 400
+    assert api(base_url, "GET", "/userProfile", token).status_code == 401
 
 
 @pytest.mark.parametrize(

@@ -90,11 +90,12 @@ def test_sign_out_through_nginx_ends_the_session_everywhere(
 def test_nginx_replaces_a_forwarded_scheme_sent_by_the_browser(
     balanced_portal: BalancedPortal,
 ) -> None:
-    # nginx sets X-Forwarded-Proto from its own scheme, so a browser cannot make plain HTTP
-    # look like HTTPS to the app (which would then send HSTS and Secure-only cookies).
+    # nginx sets X-Forwarded-Proto from its own scheme and drops the other scheme headers, so a
+    # browser can neither make plain HTTP look like HTTPS to the app (which would then send
+    # HSTS) nor get refused by gunicorn for contradicting scheme headers.
     started = requests.get(
         balanced_portal.url + "/login",
-        headers={"X-Forwarded-Proto": "https"},
+        headers={"X-Forwarded-Proto": "https", "X-Forwarded-Ssl": "on"},
         allow_redirects=False,
         timeout=10,
     )

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import account, auth, flights, health
+from portal import account, auth, flights, flow, health
 from portal.errors import register_error_handlers
 from portal.extensions import csrf
 from portal.logs import configure_logging
@@ -66,5 +66,6 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    for blueprint in (account.bp, auth.bp, flights.bp, health.bp):
+    for blueprint in (account.bp, auth.bp, flights.bp, flow.bp, health.bp):
         app.register_blueprint(blueprint)
+    app.after_request(flow.flush_trace)

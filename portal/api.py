@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import urllib3
 
@@ -21,6 +21,8 @@ from portal.models import FlightReport, MapFeature, ReportPage, UserProfile
 from portal.settings import Settings
 
 T = TypeVar("T")
+# Told of every call: operation, "METHOD /path", HTTP status, seconds taken.
+CallObserver = Callable[[str, str, str, float], None]
 CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 
 
@@ -79,7 +81,8 @@ class BoundingBox:
 class PlatformApi:
     """The flight reports, user profile and map data endpoints."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, on_call: CallObserver | None = None) -> None:
+        self._on_call = on_call
         self._base = settings.aa_api_url
         self._profile_url = settings.aa_userprofile_url
         self._http = urllib3.PoolManager(
@@ -132,7 +135,10 @@ class PlatformApi:
         except urllib3.exceptions.HTTPError as error:
             raise ApiUnavailable(type(error).__name__) from None
         finally:
-            metrics.API_SECONDS.labels(operation, status).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            metrics.API_SECONDS.labels(operation, status).observe(elapsed)
+            if self._on_call is not None:
+                self._on_call(operation, f"{method} {urlsplit(url).path}", status, elapsed)
         return _parse(response)
 
 

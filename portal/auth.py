@@ -10,12 +10,13 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    g,
     redirect,
     request,
     session,
 )
 
-from portal import login, metrics
+from portal import flow_steps, login, metrics
 from portal.api import ApiError
 from portal.errors import render_error
 from portal.messages import PAGES
@@ -57,6 +58,10 @@ def callback() -> Response:
     code = params.get("code")
     if not code or len(code) > 2048:
         return refuse("invalid_request", 400)
+    trace_steps = g.setdefault("trace_steps", [])
+    trace_steps += flow_steps.sign_in_request(services().settings, tx)
+    trace_steps += flow_steps.callback_received(params, "iss" in params)
+    started = time.perf_counter()
     try:
         response = services().oauth.exchange_code(code, tx.code_verifier)
         token = token_from_response(response, tx.scope)
@@ -64,6 +69,8 @@ def callback() -> Response:
         return refuse("token_rejected", 400)
     except (KeyError, ValueError):
         return refuse("invalid_token_response", 502)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    trace_steps += flow_steps.code_exchanged(services().settings, code, tx, response, elapsed_ms)
     _start_signed_in_session(token)
     metrics.LOGINS.labels("success").inc()
     log.info("event=login_succeeded")

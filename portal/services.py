@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app
 
+from portal import flow_steps
 from portal.api import PlatformApi
 from portal.client_token import ClientTokenSource
 from portal.crypto import Cipher
@@ -14,6 +15,7 @@ from portal.oauth import OAuthClient
 from portal.refresh import Refresher
 from portal.settings import Settings
 from portal.tokens import TokenStore
+from portal.trace import FlowTrace, note_api_call
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class Services:
     tokens: TokenStore
     refresher: Refresher
     client_token: ClientTokenSource
+    trace: FlowTrace
 
 
 def build_services(settings: Settings, redis: Any) -> Services:
@@ -35,15 +38,23 @@ def build_services(settings: Settings, redis: Any) -> Services:
     # The lock must outlive the slowest token request, or two holders could refresh at once.
     lock_ttl = settings.http_connect_timeout + settings.http_read_timeout + 2
     tokens = TokenStore(redis, cipher, ttl=settings.session_absolute_timeout, lock_ttl=lock_ttl)
+    trace = FlowTrace(redis, cipher, settings.session_absolute_timeout, settings.flow_trace)
     return Services(
         settings=settings,
         redis=redis,
         cipher=cipher,
         oauth=oauth,
-        api=PlatformApi(settings),
+        api=PlatformApi(settings, on_call=note_api_call if trace.enabled else None),
         tokens=tokens,
-        refresher=Refresher(tokens, oauth, settings.refresh_margin, settings.refresh_wait),
+        refresher=Refresher(
+            tokens,
+            oauth,
+            settings.refresh_margin,
+            settings.refresh_wait,
+            on_event=flow_steps.refreshed if trace.enabled else None,
+        ),
         client_token=ClientTokenSource(redis, cipher, oauth, lock_ttl, settings.refresh_wait),
+        trace=trace,
     )
 
 

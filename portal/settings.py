@@ -59,6 +59,7 @@ class Settings:
     refresh_wait: float  # how long a request waits for another one's refresh
     session_cookie_secure: bool  # serve the cookie as Secure and __Host- (behind HTTPS)
     trust_proxy: int  # number of reverse proxies whose X-Forwarded-* headers are trusted
+    flow_trace: bool  # record each login's steps for /flow (on by default with the sandbox)
 
     @property
     def against_sandbox(self) -> bool:
@@ -218,6 +219,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             get("SESSION_COOKIE_SECURE", "1" if auth_url.startswith("https") else "0"),
         ),
         trust_proxy=_number(int, 0, 5)("TRUST_PROXY", get("TRUST_PROXY", "0")),
+        flow_trace=_bool("FLOW_TRACE", get("FLOW_TRACE", "1" if _is_loopback(auth_url) else "0")),
     )
 
 

@@ -4,6 +4,7 @@
 #   docker build --target sandbox -t aa-portal-sandbox .  the local stand-in of the platform
 # The app image holds no sandbox code and no test or lint tools.
 
+# Bookworm's base includes tzdata, which the report form's time zones need (zoneinfo).
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # Dependencies in a virtualenv, built once and copied into both images.

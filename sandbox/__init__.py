@@ -21,7 +21,7 @@ from sandbox import (
 )
 from sandbox.codes import AuthorizationCodes
 from sandbox.consent import Consents
-from sandbox.context import Services
+from sandbox.context import Services, services
 from sandbox.errors import register_error_handlers
 from sandbox.faults import Faults
 from sandbox.metrics import Metrics
@@ -85,16 +85,9 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
 def count_api_requests(response: Response) -> Response:
     """Count each resource API request by URL rule and status."""
     if request.blueprint in API_BLUEPRINTS and request.url_rule is not None:
-        counter = app_services().metrics.api_requests
+        counter = services().metrics.api_requests
         counter.labels(request.url_rule.rule, str(response.status_code)).inc()
     return response
-
-
-def app_services() -> Services:
-    """Return the current app's services (re-exported for hooks defined here)."""
-    from sandbox.context import services
-
-    return services()
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

@@ -9,6 +9,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from sandbox.context import services
 from sandbox.report_input import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,6 @@ def invalid_request(fields: dict[str, str]) -> tuple[Response, int]:
 
 
 def _wants_page() -> bool:
-    from sandbox.context import services
-
     path = request.path
     return (
         path == "/" or path.startswith(PAGE_PREFIXES) or path == services().settings.paths.authorize

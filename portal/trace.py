@@ -20,6 +20,16 @@ from portal.crypto import Cipher, InvalidToken
 
 MAX_STEPS = 60
 
+CLIENT_TOKEN_OPERATIONS = {"map_data"}
+USER_CALL = (
+    "RFC 6750 §2.1",
+    "With your access token, in the Authorization header, never in the URL.",
+)
+CLIENT_TOKEN_CALL = (
+    "RFC 6749 §4.4, RFC 6750 §2.1",
+    "With the app's own client-credentials token: no permission of yours is needed.",
+)
+
 BROWSER, APP, AUTH, API = "Browser", "App", "Authorization server", "API"
 ACTORS = (BROWSER, APP, AUTH, API)
 
@@ -54,12 +64,13 @@ def fingerprint(token: str) -> str:
 def note_api_call(operation: str, path: str, status: str, seconds: float) -> None:
     """Remember an API call of this request, to be written with the request's other steps."""
     if has_request_context():
+        rfc, caption = CLIENT_TOKEN_CALL if operation in CLIENT_TOKEN_OPERATIONS else USER_CALL
         step = Step(
             APP,
             API,
-            f"{operation.replace('_', ' ').capitalize()}",
-            "RFC 6750 §2.1",
-            "The access token goes in the Authorization header, never in the URL.",
+            operation.replace("_", " ").capitalize(),
+            rfc,
+            caption,
             [("request", path), ("status", status)],
             ms=round(seconds * 1000, 1),
         )

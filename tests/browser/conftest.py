@@ -1,0 +1,92 @@
+"""A real browser (Debian's Chromium via Playwright) against the app under gunicorn."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from tests.services import ROOT, RedisServer, ServiceProcess, app_process, sandbox_process
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+# Without the background-networking flags Chromium keeps dialling out, which this closed
+# network refuses; --no-sandbox because tests may run as root.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="session")
+def browser_stack() -> Iterator[tuple[ServiceProcess, ServiceProcess]]:
+    """Its own Redis, sandbox and app, so no consent is remembered from other tests."""
+    redis = RedisServer().start()
+    sandbox = sandbox_process(redis.url).start()
+    app = app_process(redis.url, sandbox, workers=2).start()
+    yield app, sandbox
+    app.stop()
+    sandbox.stop()
+    redis.cleanup()
+
+
+@pytest.fixture(scope="session")
+def app_url(browser_stack: tuple[ServiceProcess, ServiceProcess]) -> str:
+    return browser_stack[0].url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: run `make test`, which installs Debian's chromium")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(viewport={"width": 1100, "height": 900})
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def assert_accessible(page: Page) -> None:
+    """Fail on any serious or critical axe-core violation of the page."""
+    results = Axe().run(page)
+    bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert not bad, [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in bad]
+
+
+def sign_in(page: Page, app_url: str, username: str, password: str) -> None:
+    """Sign in from the home page through the sandbox's pages, allowing the app."""
+    page.goto(app_url + "/")
+    page.get_by_role("button", name="Sign in with Altitude Angel").click()
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    if not page.url.startswith(app_url):  # consent may be remembered from an earlier test
+        page.get_by_role("button", name="Allow").click()
+    page.wait_for_url(app_url + "/flight-reports")

@@ -34,7 +34,7 @@ ENV SANDBOX_HOST=0.0.0.0 \
     SANDBOX_PORT=5001
 EXPOSE 5001
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5001/.well-known/oauth-authorization-server', timeout=2)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/.well-known/oauth-authorization-server' % os.environ['SANDBOX_PORT'], timeout=2)"]
 CMD ["python", "-m", "sandbox"]
 
 # The app: the default target.
@@ -47,5 +47,5 @@ USER 10001:10001
 ENV GUNICORN_BIND=0.0.0.0:8000
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ['GUNICORN_BIND'].rsplit(':', 1)[1], timeout=2)"]
 CMD ["gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"]

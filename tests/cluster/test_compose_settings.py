@@ -27,7 +27,7 @@ pytestmark = pytest.mark.cluster
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())  # type: ignore[no-any-return]
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
 def environment(compose: dict[str, Any], service: str) -> dict[str, str]:

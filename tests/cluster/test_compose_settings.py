@@ -86,6 +86,7 @@ def test_the_app_settings_of_compose_pass_validation_as_written(compose: dict[st
 
     assert settings.aa_token_url == "http://sandbox:5001/oauth/v2/token"
     assert settings.aa_require_iss
+    assert settings.flow_trace
     assert not settings.session_cookie_secure  # plain http on localhost:8080
     with pytest.raises(SettingsError, match="AA_ALLOW_HTTP"):
         load_settings({**env, "AA_ALLOW_HTTP": "0"})

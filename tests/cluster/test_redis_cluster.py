@@ -126,6 +126,8 @@ def test_a_whole_login_works_on_a_redis_cluster(
     assert services.tokens.compare_and_set(login_id, stale.version, stale) is None
     assert services.tokens.get(login_id) == fresh
     assert client.get("/flight-reports").status_code == 200  # with the refreshed token
+    assert client.get("/flow").status_code == 200  # the login's trace, a list in the same slot
+    assert services.redis.llen(keys[2]) > 0
 
     page = client.get("/flight-reports")
     csrf = next(f for f in parse_forms(page.text) if f.action.endswith("/logout"))
@@ -133,6 +135,7 @@ def test_a_whole_login_works_on_a_redis_cluster(
 
     assert signed_out.status_code == 303
     assert services.tokens.get(login_id) is None
+    assert services.redis.exists(*keys) == 0
     after = client.get("/flight-reports")
     assert after.status_code == 303
     assert "/login" in after.headers["Location"]

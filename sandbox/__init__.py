@@ -94,9 +94,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the sandbox: settings from the environment, overridden by ``config``."""
     config = dict(config or {})
     settings = load_settings({**os.environ, **config})
-    # The sandbox serves plain HTTP by design, also on docker-compose hostnames that
-    # are not loopback, which Authlib would otherwise refuse.
-    os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
     app = Flask(__name__, static_url_path="/sandbox/static")
     configure(app, settings, config)
     app.extensions["sandbox"] = build_services(settings)

@@ -11,6 +11,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from sandbox import create_app
+from sandbox.oauth import allow_plain_http
 from sandbox.settings import SettingsError, is_loopback, load_settings
 
 # Path only: the query string of an authorization request is nobody's business in a log.
@@ -37,6 +38,7 @@ class SandboxServer(BaseApplication):
 
 def main() -> int:
     """Check the settings, build the app and serve it until stopped."""
+    allow_plain_http()
     try:
         settings = load_settings(os.environ)
         # Built here, before forking, so a worker restart keeps the session key.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
@@ -120,6 +121,13 @@ def init_authorization_server(app: Flask, state: Services) -> SandboxAuthorizati
     server.register_extension(Issuer(state))
     app.extensions["sandbox_oauth"] = server
     return server
+
+
+def allow_plain_http() -> None:
+    """Let Authlib serve plain HTTP in this process, which only the sandbox's entry points own."""
+    # The sandbox serves http:// by design, also under docker-compose host names that are
+    # not loopback, which Authlib refuses unless this process-wide switch is set.
+    os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
 
 
 def authorization_server() -> SandboxAuthorizationServer:

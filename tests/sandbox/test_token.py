@@ -200,3 +200,19 @@ def test_client_token_has_the_client_as_subject(base_url: str) -> None:
     claims = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
     assert b'"sub":"demo-portal"' in claims
     assert b'"sid"' not in claims
+
+
+def test_plain_http_under_a_non_loopback_host_name(base_url: str) -> None:
+    # docker-compose reaches the sandbox as http://sandbox:5001, which is not loopback.
+    response = requests.post(
+        base_url + TOKEN,
+        data={
+            "grant_type": "client_credentials",
+            "scope": "query_mapdata",
+            "client_id": "demo-portal",
+            "client_secret": DEMO_SECRET,
+        },
+        headers={"Host": "sandbox:5001"},
+        timeout=5,
+    )
+    assert response.status_code == 200, response.text

@@ -16,6 +16,11 @@ run: $(VENV)/.installed
 	@scripts/ensure-system-deps.sh redis-server
 	@scripts/run-dev.sh
 
+## Start Redis, the sandbox, two app instances and nginx balancing between them.
+run-cluster: $(VENV)/.installed
+	@scripts/ensure-system-deps.sh redis-server nginx
+	@scripts/run-cluster.sh
+
 ## Start the sandbox alone on http://127.0.0.1:5001.
 sandbox: $(VENV)/.installed
 	$(BIN)/python -m sandbox
@@ -27,10 +32,15 @@ test: $(VENV)/.installed
 
 ## Lint, format check, types and security scan.
 lint: $(VENV)/.installed
+	@scripts/ensure-system-deps.sh docker-compose
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/bandit -q -c pyproject.toml -r portal sandbox app.py wsgi.py
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/yamllint -c .yamllint.yaml .
+	$(BIN)/shellcheck scripts/*.sh .ci/run
+	SECRET_KEY=ci-only-placeholder-secret-key-0123456789 docker-compose -f docker-compose.yml config -q
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

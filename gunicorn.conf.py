@@ -17,6 +17,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = 30  # HTTP calls give up after 3 s (connect) + 10 s (read); Redis after 1 s
 graceful_timeout = 10
 keepalive = 5
+# gunicorn's control socket sits at one path per user, so two instances on one machine would
+# fight over it; nothing here uses it.
+control_socket_disable = True
 
 # Only the path, never the query string: the callback's query holds the code and state.
 accesslog = "-"

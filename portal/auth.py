@@ -8,13 +8,13 @@ import time
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     g,
     redirect,
     request,
     session,
 )
+from werkzeug.wrappers import Response
 
 from portal import flow_steps, login, metrics
 from portal.api import ApiError

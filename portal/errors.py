@@ -6,10 +6,11 @@ import logging
 import time
 from typing import Any
 
-from flask import Flask, Response, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, jsonify, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 from portal import metrics
 from portal.api import ApiError, ApiUnavailable, InsufficientScope, NotFound
@@ -48,6 +49,7 @@ def render_error(
     status: int, kind: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> Response:
     """Answer with the page (or JSON) for ``kind``, with the given status."""
+    response: Response
     if wants_json():
         shown = {k: v for k, v in extra.items() if k in ("scope", "retry_after")}
         response = jsonify({"error": kind, **shown})
@@ -58,7 +60,7 @@ def render_error(
         page = render_template(
             "error.html", message=message, status=status, action_url=_action_url(message, extra)
         )
-        response = Response(page)
+        response = Response(page, mimetype="text/html")
     response.status_code = status
     response.headers.update(headers or {})
     response.headers["Cache-Control"] = "no-store"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from portal.api import Conflict, ValidationFailed
 from portal.forms import COMMON_TIMEZONES, FlightReportForm

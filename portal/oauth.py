@@ -70,7 +70,7 @@ class OAuthClient:
             session = OAuth2Session(
                 client_id=s.aa_client_id,
                 client_secret=s.aa_client_secret,
-                token_endpoint_auth_method="client_secret_post",
+                token_endpoint_auth_method="client_secret_post",  # nosec B106
                 revocation_endpoint_auth_method="client_secret_post",
                 redirect_uri=s.aa_redirect_uri,
                 code_challenge_method="S256" if s.aa_use_pkce else None,
@@ -131,7 +131,7 @@ class OAuthClient:
             response = self._session().revoke_token(
                 self._settings.aa_revoke_url,
                 token=refresh_token,
-                token_type_hint="refresh_token",
+                token_type_hint="refresh_token",  # nosec B106
                 # Sign-out waits for this: a slow server must not hold the user for long.
                 timeout=(self._settings.http_connect_timeout, REVOKE_READ_TIMEOUT),
             )

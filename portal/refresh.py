@@ -60,7 +60,8 @@ class Refresher:
         token = self._store.get(login_id)
         if token is None:
             raise SignInRequired()
-        jitter = random.uniform(0, JITTER)  # noqa: S311 - spreading load, not a secret
+        # Spreading refreshes out needs no cryptographic randomness.
+        jitter = random.uniform(0, JITTER)  # nosec B311
         if token.needs_refresh(time.time(), self._margin, jitter):
             return self.refresh(login_id, token, reason="proactive")
         return token

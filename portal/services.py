@@ -60,4 +60,4 @@ def build_services(settings: Settings, redis: Any) -> Services:
 
 def services() -> Services:
     """Return the current app's services."""
-    return current_app.extensions["portal"]  # type: ignore[no-any-return]
+    return current_app.extensions["portal"]

@@ -15,14 +15,14 @@ log = logging.getLogger(__name__)
 SANDBOX_AUTH_URL = "http://127.0.0.1:5001"
 # Only for a sandbox on loopback: a shared, well-known key is harmless there and lets several
 # workers agree on CSRF signatures without any set-up.
-SANDBOX_SECRET_KEY = "sandbox-only-secret-key-do-not-use-in-production"  # noqa: S105
+SANDBOX_SECRET_KEY = "sandbox-only-secret-key-do-not-use-in-production"  # nosec B105
 
-PLATFORM_PATHS = {
-    "AA_AUTHORIZE_URL": "/oauth/v2/authorize",
-    "AA_TOKEN_URL": "/oauth/v2/token",
-    "AA_REVOKE_URL": "/oauth/v2/revoke",
-    "AA_USERPROFILE_URL": "/userProfile",
-}
+PLATFORM_PATHS = (
+    ("AA_AUTHORIZE_URL", "/oauth/v2/authorize"),
+    ("AA_TOKEN_URL", "/oauth/v2/token"),
+    ("AA_REVOKE_URL", "/oauth/v2/revoke"),
+    ("AA_USERPROFILE_URL", "/userProfile"),
+)
 
 
 class SettingsError(ValueError):
@@ -153,7 +153,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             insecure_ok=insecure_ok,
             allow_empty=name == "AA_REVOKE_URL",
         )
-        for name, path in PLATFORM_PATHS.items()
+        for name, path in PLATFORM_PATHS
     }
     client_id = get("AA_CLIENT_ID", "")
     if not client_id:

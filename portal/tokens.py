@@ -69,7 +69,7 @@ def token_from_response(
     server's does not matter. A refresh response without a refresh token keeps the old one.
     """
     token_type = str(response.get("token_type", "")).lower()
-    if token_type != "bearer":
+    if token_type != "bearer":  # nosec B105
         raise UnsupportedTokenType(f"unsupported token type {token_type!r}")
     now = int(time.time())
     lifetime = _positive_int(response.get("expires_in"))

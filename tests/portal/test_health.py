@@ -1,0 +1,33 @@
+"""Liveness, readiness and metrics endpoints."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from tests.portal.conftest import SignIn, app_environment
+from tests.services import RedisServer, ServiceProcess
+
+
+def test_healthz_and_readyz(client: FlaskClient) -> None:
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 200
+
+
+def test_readyz_fails_when_redis_is_away(sandbox: ServiceProcess) -> None:
+    away = RedisServer()  # a free port that nothing listens on
+    try:
+        app: Flask = create_app(app_environment(away, sandbox))
+        assert app.test_client().get("/readyz").status_code == 503
+    finally:
+        away.cleanup()
+
+
+def test_metrics_count_logins_and_api_calls(client: FlaskClient, sign_in: SignIn) -> None:
+    sign_in(client)
+    client.get("/flight-reports")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'portal_logins_total{outcome="success"}' in text
+    assert 'portal_api_seconds_count{operation="list_reports",status="200"}' in text
+    assert "portal_token_endpoint_seconds_bucket" in text

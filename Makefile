@@ -42,6 +42,11 @@ lint: $(VENV)/.installed
 	$(BIN)/shellcheck scripts/*.sh .ci/run
 	SECRET_KEY=ci-only-placeholder-secret-key-0123456789 docker-compose -f docker-compose.yml config -q
 
+## Benchmarks (not part of make test): regenerates bench/RESULTS.md and bench/results.png.
+bench: $(VENV)/.installed
+	@scripts/ensure-system-deps.sh redis-server nginx wrk
+	$(BIN)/python bench/run.py
+
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .

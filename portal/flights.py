@@ -54,7 +54,7 @@ def new() -> str | Response:
             return redirect(url_for("flights.show", flight_id=flight_id), 303)
     status = 400 if form.errors else 200
     page = render_template("flights/new.html", form=form, timezones=COMMON_TIMEZONES)
-    return Response(page, status)
+    return Response(page, status, mimetype="text/html")
 
 
 @bp.post("/<flight_id>/complete")

@@ -74,6 +74,7 @@ def screenshot(page: Page, name: str) -> None:
 
 def assert_accessible(page: Page) -> None:
     """Fail on any serious or critical axe-core violation of the page."""
+    page.wait_for_load_state()
     results = Axe().run(page)
     bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     assert not bad, [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in bad]

@@ -41,6 +41,7 @@ def test_alice_signs_in_files_a_report_and_signs_out(
     assert_accessible(page)
 
     page.get_by_role("link", name="New report").click()
+    expect(page.get_by_role("heading", name="File a new flight report")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Name").fill("Browser test flight over Reading")
     page.get_by_label("Type of flight").select_option("rec")
@@ -114,4 +115,35 @@ def test_pages_are_usable_on_a_phone(browser: Browser, app_url: str) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     screenshot(page, "home-phone")
+    context.close()
+
+
+def test_chosen_scopes_show_up_in_the_flow(browser: Browser, app_url: str) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(app_url + "/")
+    page.get_by_label("query_mapdata").uncheck()
+    page.get_by_label("query_mapairdata").check()
+    page.get_by_role("button", name="Sign in with Altitude Angel").click()
+    page.get_by_label("Username").fill("bob")
+    page.get_by_label("Password").fill("builder")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("query_mapairdata")).to_be_visible()
+    page.get_by_role("button", name="Allow").click()
+    page.wait_for_url(app_url + "/flight-reports")
+    page.get_by_role("link", name="Flow").click()
+    page.wait_for_url(app_url + "/flow")
+    titles = page.locator(".arrow-title").all_inner_texts()
+    assert titles[:7] == [
+        "Sign in",
+        "Authorization request (via the browser)",
+        "Sign-in and consent",
+        "Authorization response (callback)",
+        "Token request",
+        "Token response",
+        "User profile",
+    ]
+    page.locator("details").nth(0).locator("summary").click()
+    chosen = page.get_by_text("query_userinfo manage_flightreports query_mapairdata")
+    expect(chosen.first).to_be_visible()
     context.close()

@@ -211,3 +211,28 @@ def test_spoofed_host_headers_do_not_change_the_redirect_uri(client: FlaskClient
     response = client.get("/login", headers=spoofed)
     params = parse_qs(urlsplit(response.headers["Location"]).query)
     assert params["redirect_uri"] == [REDIRECT_URI]
+
+
+def test_an_undeclared_scope_ends_on_a_friendly_invalid_scope_page(
+    client: FlaskClient, sign_in: SignIn, sandbox: ServiceProcess
+) -> None:
+    before = token_requests(sandbox, "authorization_code")
+    response = sign_in(client, query={"scope": "query_userinfo manage_users"})
+    assert response.status_code == 400
+    assert b"Permission not available" in response.data
+    assert token_requests(sandbox, "authorization_code") == before
+
+
+def test_a_sign_in_with_spoofed_host_headers_still_completes(
+    client: FlaskClient, sandbox: ServiceProcess
+) -> None:
+    spoofed = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}
+    started = client.get("/login", headers=spoofed)
+    callback = SandboxUser("alice", USERS["alice"]).authorize(
+        started.headers["Location"], REDIRECT_URI
+    )
+    parts = urlsplit(callback)
+    # The sandbox checks that the token request's redirect_uri equals the authorize one.
+    finished = client.get(f"{parts.path}?{parts.query}", headers=spoofed)
+    assert finished.status_code == 303
+    assert finished.headers["Location"] == "/flight-reports"

@@ -23,6 +23,7 @@ def test_every_page_carries_the_security_headers(client: FlaskClient, sign_in: S
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "no-referrer"
         assert response.headers["Cache-Control"] == "no-store", path
+        assert response.mimetype == "text/html", path
         assert "Strict-Transport-Security" not in response.headers
 
 

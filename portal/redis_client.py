@@ -8,18 +8,20 @@ import redis
 from flask import current_app
 from redis.cluster import RedisCluster
 
-CLUSTER_SCHEME = "redis+cluster://"
+CLUSTER_SCHEMES = {"redis+cluster://": "redis://", "rediss+cluster://": "rediss://"}
 
 
 def connect(url: str, timeout: float) -> Any:
-    """Return a client for ``url``; ``redis+cluster://host:port`` means a Redis Cluster."""
+    """Return a client for ``url``; ``redis+cluster://`` (``rediss+cluster://`` with TLS) means
+    a Redis Cluster reached through any of its nodes."""
     options: dict[str, Any] = {
         "socket_timeout": timeout,
         "socket_connect_timeout": timeout,
         "health_check_interval": 30,
     }
-    if url.startswith(CLUSTER_SCHEME):
-        return RedisCluster.from_url("redis://" + url[len(CLUSTER_SCHEME) :], **options)
+    for cluster_scheme, scheme in CLUSTER_SCHEMES.items():
+        if url.startswith(cluster_scheme):
+            return RedisCluster.from_url(scheme + url[len(cluster_scheme) :], **options)
     return redis.Redis.from_url(url, **options)
 
 

@@ -224,6 +224,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
 
 def _redis_url(value: str) -> str:
-    if urlsplit(value).scheme not in ("redis", "rediss", "unix", "redis+cluster"):
+    if urlsplit(value).scheme not in ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster"):
         raise SettingsError(f"REDIS_URL must be a redis:// or rediss:// URL, got {value!r}")
     return value

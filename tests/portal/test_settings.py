@@ -72,3 +72,18 @@ def test_the_app_refuses_to_start_with_a_bad_setting() -> None:
 
     with pytest.raises(SettingsError, match="AA_CLIENT_ID"):
         create_app({**BASE, "AA_CLIENT_ID": ""})
+
+
+def test_endpoint_urls_keep_their_trailing_slash_and_bases_lose_it() -> None:
+    settings = load_settings(
+        {
+            **BASE,
+            "AA_AUTH_URL": "https://auth.example.com/",
+            "AA_API_URL": "https://api.example.com/",
+            "AA_TOKEN_URL": "https://auth.example.com/o/token/",
+        }
+    )
+    assert settings.aa_auth_url == "https://auth.example.com"
+    assert settings.aa_api_url == "https://api.example.com"
+    assert settings.aa_token_url == "https://auth.example.com/o/token/"
+    assert settings.aa_authorize_url == "https://auth.example.com/oauth/v2/authorize"

@@ -19,6 +19,7 @@ from portal.oauth import AuthServerUnavailable
 from portal.redirects import safe_next
 from portal.refresh import SignInRequired
 from portal.sessions import SessionStoreUnavailable
+from portal.user import sign_out_locally
 
 log = logging.getLogger(__name__)
 # A sign-in this recent that already needs another is a loop: show a page instead.
@@ -80,8 +81,6 @@ def _action_url(message: Message, extra: dict[str, Any]) -> str:
 
 def sign_in_required(error: SignInRequired) -> Response:
     """Send the user to sign in once, back to this page; never in a loop."""
-    from portal.user import sign_out_locally
-
     just_signed_in = time.time() - session.get("signed_in_at", 0) < LOOP_GUARD_SECONDS
     sign_out_locally(revoke=False)
     next_path = safe_next(request.full_path.rstrip("?") if request.method == "GET" else None)

@@ -92,8 +92,10 @@ class FlowTrace:
 
     def record(self, login_id: str, steps: Iterable[Step]) -> None:
         """Append steps to the login's trace, keeping the newest MAX_STEPS."""
+        if not self.enabled:
+            return
         blobs = [self._cipher.encrypt(json.dumps(asdict(s)).encode()) for s in steps]
-        if not self.enabled or not blobs:
+        if not blobs:
             return
         with self._redis.pipeline(transaction=True) as pipe:
             pipe.rpush(self.key(login_id), *blobs)

@@ -1,0 +1,46 @@
+"""How much load each scenario sends: the full run, or a tiny smoke run of every scenario."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Plan:
+    smoke: bool
+    seconds: float  # per wrk run
+    rounds: int  # A/B alternations of app and baseline at each concurrency
+    connections: tuple[int, ...]
+    profile_requests: int
+    redis_views: int
+    storm_size: int
+    storm_ttl: int  # the storm sandbox's access token lifetime, seconds
+    signins: int
+    scale_connections: int
+
+
+FULL = Plan(
+    smoke=False,
+    seconds=4,
+    rounds=5,
+    connections=(8, 32, 64),
+    profile_requests=800,
+    redis_views=200,
+    storm_size=200,
+    storm_ttl=16,
+    signins=5,
+    scale_connections=32,
+)
+
+SMOKE = Plan(
+    smoke=True,
+    seconds=1,
+    rounds=1,
+    connections=(8, 32, 64),
+    profile_requests=50,
+    redis_views=10,
+    storm_size=20,
+    storm_ttl=6,
+    signins=1,
+    scale_connections=16,
+)

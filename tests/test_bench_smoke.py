@@ -1,0 +1,80 @@
+"""The benchmarks still run: every scenario of ``bench/run.py --smoke``, with a tiny load."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.services import ROOT
+
+# Whichever test comes first pays for the whole smoke run (under a minute here).
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
+Smoke = tuple[dict[str, Any], Path]
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> Smoke:
+    assert shutil.which("wrk"), "the benchmarks need wrk: scripts/ensure-system-deps.sh wrk"
+    out = tmp_path_factory.mktemp("bench-smoke")
+    # A separate process, as `make bench` runs it: its own services, ports and clean-up.
+    done = subprocess.run(  # noqa: S603 - fixed argument list
+        [sys.executable, "-m", "bench.run", "--smoke", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads((out / "results.json").read_text()), out
+
+
+def test_smoke_run_writes_the_report_and_the_plot(smoke: Smoke) -> None:
+    results, out = smoke
+    assert results["meta"]["smoke"] is True
+    assert results["meta"]["seconds"] < 90
+    assert "## Targets" in (out / "RESULTS.md").read_text()
+    assert (out / "results.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_every_app_served_pages_at_every_concurrency(smoke: Smoke) -> None:
+    overhead = smoke[0]["overhead"]
+    for name in ("app", "baseline", "peer"):
+        assert set(overhead[name]) == {"8", "32", "64"}
+        for run in overhead[name].values():
+            assert run["rps"] > 0
+            assert 0 < run["p50_ms"] <= run["p99_ms"]
+            assert run["cpu_us_per_request"] > 0
+
+
+def test_the_page_reads_redis_twice_and_writes_nothing(smoke: Smoke) -> None:
+    view = smoke[0]["redis"]["trace_off"]["per_view"]
+    assert view["reads"] == 2
+    assert view["writes"] == 0
+    assert smoke[0]["redis"]["trace_on"]["per_view"]["writes"] > 0
+
+
+def test_the_app_refreshes_once_in_the_storm_and_the_peer_does_not(
+    smoke: Smoke,
+) -> None:
+    storm = smoke[0]["storm"]
+    app = storm["app"]["expired"]
+    assert app["token_requests"] == 1
+    assert app["failures"] == app["forced_sign_outs"] == 0
+    assert storm["app"]["fresh"]["token_requests"] == 0
+    assert storm["peer"]["expired"]["token_requests"] > 1
+    assert storm["peer"]["expired"]["forced_sign_outs"] > 0
+
+
+def test_sign_in_and_scale_are_measured(smoke: Smoke) -> None:
+    signin, scale = smoke[0]["signin"], smoke[0]["scale"]
+    assert {step["served_by"] for step in signin["steps"]} == {"app", "sandbox"}
+    assert signin["app_ms"] > 0 and signin["sandbox_ms"] > 0
+    assert len(scale) == 5
+    assert all(row["rps"] > 0 for row in scale)

@@ -6,8 +6,9 @@ time inside Flask's ``wsgi_app`` is counted, so the test client's own work is le
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
@@ -35,43 +36,63 @@ OWNERS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass
 class Profile:
-    """Microseconds per request: in total, per owner (self time), per hottest function."""
+    """Seconds per owner, function and app function, summed over the chunks profiled."""
 
-    requests: int
-    total_us: float
-    owners: list[tuple[str, float]]
-    functions: list[tuple[str, float]]  # self time
-    portal: list[tuple[str, float]]  # inclusive time of the app's own functions
+    requests: int = 0
+    seconds: float = 0.0
+    cpu_requests: int = 0
+    cpu_seconds: float = 0.0  # process CPU time of unprofiled requests (with the test client)
+    owners: Counter[str] = field(default_factory=Counter)
+    functions: Counter[str] = field(default_factory=Counter)
+    portal: Counter[str] = field(default_factory=Counter)  # inclusive time of the app's functions
+
+    def per_view(self, counter: Counter[str], top: int) -> list[tuple[str, float]]:
+        """Return the ``top`` entries of ``counter`` in microseconds per request."""
+        return [(k, v * 1e6 / self.requests) for k, v in counter.most_common(top)]
 
 
-def profile(app: Flask, path: str, cookie: str, requests: int) -> Profile:
-    """Serve ``requests`` GETs of ``path`` in-process under pyinstrument."""
+def profile_pair(
+    app: Flask, baseline: Flask, path: str, cookie: str, requests: int, chunks: int = 4
+) -> dict[str, Any]:
+    """Profile app and baseline alternately, in chunks, so drifting load hits both alike."""
+    clients = [_client(app, path, cookie), _client(baseline, path, cookie)]
+    profiles = [Profile(), Profile()]
+    for _ in range(chunks):
+        for client, result in zip(clients, profiles, strict=True):
+            _time_cpu(client, path, requests // chunks, result)
+            _profile_chunk(client, path, requests // chunks, result)
+    return compare(*profiles)
+
+
+def _client(app: Flask, path: str, cookie: str) -> Any:
     client = app.test_client()
     name, _, value = cookie.partition("=")
     client.set_cookie(name, value)
     for _ in range(20):  # warm caches, pools and compiled templates first
         _get(client, path)
+    return client
+
+
+def _time_cpu(client: Any, path: str, requests: int, result: Profile) -> None:
+    started = time.process_time()
+    for _ in range(requests):
+        _get(client, path)
+    result.cpu_seconds += time.process_time() - started
+    result.cpu_requests += requests
+
+
+def _profile_chunk(client: Any, path: str, requests: int, result: Profile) -> None:
     profiler = Profiler(interval=0.0002)
     profiler.start()
     for _ in range(requests):
         _get(client, path)
     session = profiler.stop()
-    roots = list(_wsgi_roots(session.root_frame()))
-    owners: Counter[str] = Counter()
-    functions: Counter[str] = Counter()
-    portal: Counter[str] = Counter()
-    for root in roots:
-        _walk(root, "Flask", owners, functions, portal, set())
-    per = 1e6 / requests
-    return Profile(
-        requests=requests,
-        total_us=sum(r.time for r in roots) * per,
-        owners=[(k, v * per) for k, v in owners.most_common()],
-        functions=[(k, v * per) for k, v in functions.most_common(20)],
-        portal=[(k, v * per) for k, v in portal.most_common(15)],
-    )
+    for root in _wsgi_roots(session.root_frame()):
+        result.seconds += root.time
+        _walk(root, "Flask", result.owners, result.functions, result.portal, set())
+    result.requests += requests
 
 
 def _get(client: Any, path: str) -> None:
@@ -137,19 +158,21 @@ def _short(path: str) -> str:
 
 def compare(app: Profile, baseline: Profile) -> dict[str, Any]:
     """Return both profiles and where the app spends more than the baseline, per request."""
-    owners = dict(app.owners)
-    base = dict(baseline.owners)
+    owners, base = dict(app.per_view(app.owners, 40)), dict(baseline.per_view(baseline.owners, 40))
     extra = {k: owners.get(k, 0.0) - base.get(k, 0.0) for k in owners.keys() | base.keys()}
-    functions = dict(app.functions)
-    base_functions = dict(baseline.functions)
+    functions = dict(baseline.per_view(baseline.functions, 10_000))
     return {
-        "app_us": app.total_us,
-        "baseline_us": baseline.total_us,
         "requests": app.requests,
+        "app_us": app.seconds * 1e6 / app.requests,
+        "baseline_us": baseline.seconds * 1e6 / baseline.requests,
+        "app_cpu_us": app.cpu_seconds * 1e6 / app.cpu_requests,
+        "baseline_cpu_us": baseline.cpu_seconds * 1e6 / baseline.cpu_requests,
         "owners": [
             (k, owners.get(k, 0.0), base.get(k, 0.0))
             for k, _ in sorted(extra.items(), key=lambda kv: -abs(kv[1]))
         ][:16],
-        "app_functions": [(k, v, base_functions.get(k, 0.0)) for k, v in functions.items()],
-        "app_inclusive": app.portal,
+        "app_functions": [
+            (k, v, functions.get(k, 0.0)) for k, v in app.per_view(app.functions, 12)
+        ],
+        "app_inclusive": app.per_view(app.portal, 15),
     }

@@ -180,10 +180,13 @@ def profile_section(r: dict[str, Any]) -> list[str]:
     lines = [
         "## Where the app's time goes",
         "",
-        f"pyinstrument, {p['requests']} page views in-process against the same Redis and "
-        f"upstream, time inside Flask's `wsgi_app` only (wall clock, so socket calls include "
-        f"waiting): app {p['app_us']:.0f} µs per view, baseline {p['baseline_us']:.0f} µs "
-        f"({p['app_us'] / p['baseline_us']:.2f}×).",
+        f"pyinstrument, {p['requests']} page views each in-process against the same Redis and "
+        f"upstream, app and baseline alternating in chunks; time inside Flask's `wsgi_app` only "
+        f"(wall clock, so socket calls include waiting): app {p['app_us']:.0f} µs per view, "
+        f"baseline {p['baseline_us']:.0f} µs ({p['app_us'] / p['baseline_us']:.2f}×). "
+        f"CPU time of as many unprofiled views, test client included: app "
+        f"{p['app_cpu_us']:.0f} µs, baseline {p['baseline_cpu_us']:.0f} µs "
+        f"({p['app_cpu_us'] / p['baseline_cpu_us']:.2f}×).",
         "",
         "| Self time by owner | App µs/view | Baseline µs/view | Extra |",
         "| --- | --- | --- | --- |",

@@ -84,10 +84,7 @@ def profile_both(world: World, plan: Plan) -> dict[str, Any]:
             "AA_AUTH_URL": world.sandbox.url,
         }
     )
-    cookie, count = world.app.cookie, plan.profile_requests
-    return profile.compare(
-        profile.profile(app, PAGE, cookie, count), profile.profile(baseline, PAGE, cookie, count)
-    )
+    return profile.profile_pair(app, baseline, PAGE, world.app.cookie, plan.profile_requests)
 
 
 @contextmanager

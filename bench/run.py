@@ -34,7 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--smoke", action="store_true", help="tiny load, for the smoke test")
     parser.add_argument("--out", type=Path, help="where to write (default: bench/, or a temp dir)")
+    parser.add_argument(
+        "--report-only", type=Path, metavar="JSON", help="rewrite the report from a results.json"
+    )
     args = parser.parse_args(argv)
+    if args.report_only:
+        report.write(json.loads(args.report_only.read_text()), args.out or args.report_only.parent)
+        return 0
     plan = SMOKE if args.smoke else FULL
     out = args.out or (Path(tempfile.mkdtemp(prefix="bench-smoke-")) if args.smoke else HERE)
     command = "python -m bench.run" + (" --smoke" if args.smoke else "")

@@ -2,54 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import platform
-import shutil
-import subprocess
-from datetime import datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench import plot
 from bench.scenarios.overhead import balanced_ratios, ratios
+from bench.targets import summary
 
 HERE = Path(__file__).resolve().parent
 FINDINGS = HERE / "findings.md"
 
 
-def machine(command: str, now: datetime, smoke: bool) -> dict[str, Any]:
-    """Describe this machine and run."""
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    memory = int(Path("/proc/meminfo").read_text().split()[1]) // 1024 // 1024
-    return {
-        "date": now.strftime("%Y-%m-%d %H:%M UTC"),
-        "command": command,
-        "smoke": smoke,
-        "cpu": f"{os.cpu_count()} × {model}",
-        "memory_gib": memory,
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "tools": {name: _version(name) for name in ("redis-server", "nginx", "wrk")},
-    }
-
-
-def _version(tool: str) -> str:
-    path = shutil.which(tool) or f"/usr/sbin/{tool}"
-    flag = "-v" if tool != "wrk" else "--version"
-    done = subprocess.run([path, flag], capture_output=True, text=True, check=False)  # noqa: S603
-    return (done.stdout + done.stderr).strip().splitlines()[0] if done.stdout + done.stderr else "?"
-
-
 def write(results: dict[str, Any], out: Path) -> None:
     plot.draw(results["overhead"], out / "results.png")
-    sections = [header, summary, overhead_section, profile_section, redis_section]
+    sections = [header, summary, throughput_section, cpu_section, profile_section, redis_section]
     sections += [storm_section, signin_section, scale_section, findings_section]
     text = "\n".join(line for section in sections for line in section(results))
     (out / "RESULTS.md").write_text(text.rstrip() + "\n")
@@ -75,57 +42,7 @@ def header(r: dict[str, Any]) -> list[str]:
     ]
 
 
-def targets(r: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
-    """Return (what, target, measured, met) for every target of the issue."""
-    rows = []
-    at = {c: f"{c} connection" + ("" if c == "1" else "s") for c in r["overhead"]["app"]}
-    for c, x in ratios(r["overhead"]).items():
-        rows.append((f"CPU per request, {at[c]}", "≤ 1.25×", f"{x['cpu']:.2f}×", x["cpu"] <= 1.25))
-    for c, x in ratios(r["overhead"]).items():
-        rows.append((f"Throughput, {at[c]}", "≥ 0.90×", f"{x['rps']:.2f}×", x["rps"] >= 0.90))
-    for c, x in ratios(r["overhead"]).items():
-        rows.append((f"p99 latency, {at[c]}", "≤ 1.15×", f"{x['p99']:.2f}×", x["p99"] <= 1.15))
-    view = r["redis"]["trace_off"]["per_view"]
-    rows.append(("Redis reads per page view", "≤ 2", f"{view['reads']:.2f}", view["reads"] <= 2))
-    rows.append(("Redis writes per page view", "0", f"{view['writes']:.2f}", view["writes"] == 0))
-    mem = r["redis"]["trace_off"]["memory"]
-    used = mem["session"] + mem["tokens"]
-    rows.append(("Redis memory per user (session + tokens)", "≤ 2048 B", f"{used} B", used <= 2048))
-    s = r["storm"]
-    app = s["app"]["expired"]
-    rows.append(
-        ("Storm: token requests", "1", f"{app['token_requests']:.0f}", app["token_requests"] == 1)
-    )
-    rows.append(("Storm: failed requests", "0", str(app["failures"]), app["failures"] == 0))
-    rows.append(
-        ("Storm: forced sign-outs", "0", str(app["forced_sign_outs"]), app["forced_sign_outs"] == 0)
-    )
-    bound = (s["app_refresh_ms_in_storm"] or s["token_round_trip_ms"]) + 50
-    added = s["app"]["added_p99_ms"]
-    noise = s["fresh_storm_p99_spread_ms"]
-    measured = f"{added:+.0f} ms (two fresh storms differ by {noise:.0f} ms)"
-    rows.append(("Storm: p99 added", f"≤ {bound:.0f} ms", measured, added <= bound))
-    wait = s["app_mean_wait_ms"]
-    rows.append(
-        (
-            "Storm: mean wait of requests held for the refresh",
-            f"≤ {bound:.0f} ms",
-            f"{wait:.0f} ms ({s['app_waiters']:.0f} held)",
-            wait <= bound,
-        )
-    )
-    return rows
-
-
-def summary(r: dict[str, Any]) -> list[str]:
-    lines = ["## Targets", "", "App against the baseline measured in the same run.", ""]
-    lines += ["| What | Target | Measured | Met |", "| --- | --- | --- | --- |"]
-    for what, target, measured, met in targets(r):
-        lines.append(f"| {what} | {target} | {measured} | {'yes' if met else '**no**'} |")
-    return [*lines, ""]
-
-
-def overhead_section(r: dict[str, Any]) -> list[str]:
+def throughput_section(r: dict[str, Any]) -> list[str]:
     o = r["overhead"]
     peer = ratios(o, "peer")
     lines = [
@@ -153,8 +70,12 @@ def overhead_section(r: dict[str, Any]) -> list[str]:
             f"{peer[c]['rps']:.2f}× | {a['p50_ms']:.1f} / {a['p99_ms']:.1f} | "
             f"{b['p50_ms']:.1f} / {b['p99_ms']:.1f} | {p['p50_ms']:.1f} / {p['p99_ms']:.1f} |"
         )
-    lines += [
-        "",
+    return [*lines, ""]
+
+
+def cpu_section(r: dict[str, Any]) -> list[str]:
+    o = r["overhead"]
+    lines = [
         "| Connections | App CPU µs/req | Baseline CPU µs/req | Peer CPU µs/req | App/base "
         "| nginx upstream CPU share | Redis CPU share | Cores busy (app / base) "
         "| Busiest worker's CPU share (app / base) |",
@@ -241,6 +162,27 @@ def redis_section(r: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+STORM_ROWS: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
+    (
+        "Token requests (expired storm)",
+        lambda x: f"{x['expired']['token_requests']:.0f} {x['expired']['token_outcomes']}",
+    ),
+    ("Token requests (fresh storm)", lambda x: f"{x['fresh']['token_requests']:.0f}"),
+    ("Pages served (200)", lambda x: str(x["expired"]["ok"])),
+    ("Failed requests", lambda x: str(x["expired"]["failures"])),
+    ("Forced sign-outs", lambda x: str(x["expired"]["forced_sign_outs"])),
+    (
+        "p50 / p99 fresh, ms",
+        lambda x: f"{x['fresh']['p50_ms']:.0f} / {x['fresh']['p99_ms']:.0f}",
+    ),
+    (
+        "p50 / p99 expired, ms",
+        lambda x: f"{x['expired']['p50_ms']:.0f} / {x['expired']['p99_ms']:.0f}",
+    ),
+    ("Added p50 / p99, ms", lambda x: f"{x['added_p50_ms']:+.0f} / {x['added_p99_ms']:+.0f}"),
+]
+
+
 def storm_section(r: dict[str, Any]) -> list[str]:
     s = r["storm"]
     lines = [
@@ -254,26 +196,7 @@ def storm_section(r: dict[str, Any]) -> list[str]:
         "| | App | Peer (Authlib + Flask-Session) |",
         "| --- | --- | --- |",
     ]
-    rows = [
-        (
-            "Token requests (expired storm)",
-            lambda x: f"{x['expired']['token_requests']:.0f} {x['expired']['token_outcomes']}",
-        ),
-        ("Token requests (fresh storm)", lambda x: f"{x['fresh']['token_requests']:.0f}"),
-        ("Pages served (200)", lambda x: str(x["expired"]["ok"])),
-        ("Failed requests", lambda x: str(x["expired"]["failures"])),
-        ("Forced sign-outs", lambda x: str(x["expired"]["forced_sign_outs"])),
-        (
-            "p50 / p99 fresh, ms",
-            lambda x: f"{x['fresh']['p50_ms']:.0f} / {x['fresh']['p99_ms']:.0f}",
-        ),
-        (
-            "p50 / p99 expired, ms",
-            lambda x: f"{x['expired']['p50_ms']:.0f} / {x['expired']['p99_ms']:.0f}",
-        ),
-        ("Added p50 / p99, ms", lambda x: f"{x['added_p50_ms']:+.0f} / {x['added_p99_ms']:+.0f}"),
-    ]
-    lines += [f"| {label} | {cell(s['app'])} | {cell(s['peer'])} |" for label, cell in rows]
+    lines += [f"| {label} | {cell(s['app'])} | {cell(s['peer'])} |" for label, cell in STORM_ROWS]
     observed = s["app_refresh_ms_in_storm"]
     lines += [
         "",

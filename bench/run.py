@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import profile, report
+from bench import machine, profile, report
 from bench.baseline import create_baseline
 from bench.plan import FULL, SMOKE, Plan
 from bench.scenarios import overhead, redis_work, scale, signin, storm
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_all(plan: Plan, command: str) -> dict[str, Any]:
     started = time.monotonic()
-    results: dict[str, Any] = {"meta": report.machine(command, datetime.now(UTC), plan.smoke)}
+    results: dict[str, Any] = {"meta": machine.describe(command, datetime.now(UTC), plan.smoke)}
     with Stack() as stack:
         with _step("world"):
             world = build_world(stack)

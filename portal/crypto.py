@@ -26,8 +26,9 @@ class Cipher:
         self._fernet = MultiFernet([Fernet(key) for key in keys])
 
     def encrypt(self, plaintext: bytes) -> bytes:
-        return self._fernet.encrypt(plaintext)
+        # Fernet tokens are base64 text; Redis stores bytes, so keep them a quarter smaller.
+        return base64.urlsafe_b64decode(self._fernet.encrypt(plaintext))
 
     def decrypt(self, ciphertext: bytes) -> bytes:
         """Decrypt, raising InvalidToken for anything forged, damaged or under an unknown key."""
-        return self._fernet.decrypt(ciphertext)
+        return self._fernet.decrypt(base64.urlsafe_b64encode(ciphertext))

@@ -8,6 +8,7 @@ It reads the sessions and tokens the app wrote, so it needs the app's SECRET_KEY
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import time
@@ -32,6 +33,8 @@ from bench.page import (
 )
 from portal.crypto import derive_key
 from portal.models import ReportPage
+
+FERNET_VERSION = b"\x80"
 
 
 def create_baseline(env: Mapping[str, str] | None = None) -> Flask:
@@ -66,6 +69,8 @@ def _reports_view(app: Flask, env: Mapping[str, str]) -> Callable[[], Response]:
         blob = None
         if session.get("login_id"):
             blob = db.hmget(f"portal:login:{{{session['login_id']}}}:tokens", "v", "blob")[1]
+        if blob and blob[:1] == FERNET_VERSION:  # kept as raw bytes, not Fernet's base64 text
+            blob = base64.urlsafe_b64encode(blob)
         token = json.loads(fernet.decrypt(blob)) if blob else {"expires_at": 0}
         if token["expires_at"] <= time.time():
             return redirect("/login")  # the baseline never refreshes

@@ -95,8 +95,8 @@ class PlatformApi:
         )
 
     def list_reports(self, token: str, page: int = 1, per_page: int = 20) -> ReportPage:
-        query = urlencode({"page": page, "per_page": per_page})
-        body = self._call("list_reports", "GET", f"{self._base}/flightReport?{query}", token)
+        url = f"{self._base}/flightReport?page={int(page)}&per_page={int(per_page)}"
+        body = self._call("list_reports", "GET", url, token)
         return _decode(ReportPage.from_api, body)
 
     def get_report(self, token: str, flight_id: str) -> FlightReport:

@@ -14,6 +14,7 @@ from flask import (
     request,
     session,
 )
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from portal import flow_steps, login, metrics
@@ -36,7 +37,7 @@ def login_start() -> Response:
     """Start a sign-in: remember the transaction, send the browser to the authorize page."""
     settings = services().settings
     next_path = safe_next(request.args.get("next"))
-    scope = requested_scope(request.args, session.get("user", {}).get("scope"), settings)
+    scope = requested_scope(request.args, _granted_scope(), settings)
     tx = login.begin(session, next_path, scope, settings.aa_use_pkce)
     url = services().oauth.authorization_url(tx.state, tx.code_verifier, scope)
     log.info("event=login_started pkce=%s", bool(tx.code_verifier))
@@ -84,6 +85,13 @@ def logout() -> Response:
     return no_store(redirect("/", 303))
 
 
+def _granted_scope() -> str | None:
+    """Return the signed-in user's granted scopes, for asking for one more."""
+    login_id = session.get("login_id")
+    token = services().tokens.get(login_id) if login_id else None
+    return token.scope if token else None
+
+
 def _check_issuer(issuer: str | None) -> str | None:
     """Apply RFC 9207: a response from another issuer is a mix-up attack."""
     settings = services().settings
@@ -107,10 +115,12 @@ def _start_signed_in_session(token: UserToken) -> None:
     session.clear()
     session.update(
         login_id=login_id,
-        user={"name": name, "aa_id": aa_id, "scope": saved.scope},
+        user={"name": name, "aa_id": aa_id},
         signed_in_at=now,
         seen_at=now,
     )
+    # Create the CSRF secret now, so the first page after sign-in does not write the session.
+    generate_csrf()
     current_app.session_interface.regenerate(session)  # type: ignore[attr-defined]
 
 

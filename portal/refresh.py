@@ -22,7 +22,8 @@ from portal.oauth import AuthServerUnavailable, OAuthClient, TokenRejected
 from portal.tokens import TokenStore, UserToken, token_from_response
 
 JITTER = 0.2  # refresh up to 20 % earlier than the margin, at random
-POLL_FIRST, POLL_MAX = 0.01, 0.2
+# Short polls: a refresh takes a token round trip, and waiters should not oversleep it.
+POLL_FIRST, POLL_MAX = 0.005, 0.05
 
 
 class SignInRequired(Exception):

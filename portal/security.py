@@ -14,8 +14,9 @@ from portal.user import sign_out_locally
 
 
 def register_security(app: Flask) -> None:
+    headers = SecurityHeaders(app.config["PORTAL_SETTINGS"].aa_authorize_url)
     app.before_request(enforce_session_limits)
-    app.after_request(add_security_headers)
+    app.after_request(headers.add)
 
 
 def enforce_session_limits() -> None:
@@ -38,23 +39,31 @@ def enforce_session_limits() -> None:
         session["seen_at"] = now
 
 
-def _content_security_policy() -> str:
-    auth = urlsplit(services().settings.aa_authorize_url)
-    return (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; "
-        f"form-action 'self' {auth.scheme}://{auth.netloc}; "
-        "frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
-    )
+class SecurityHeaders:
+    """The headers every response carries, built once: this runs on every request."""
 
+    def __init__(self, authorize_url: str) -> None:
+        auth = urlsplit(authorize_url)
+        # form-action names the authorization server: the sign-in form redirects there.
+        csp = (
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+            f"form-action 'self' {auth.scheme}://{auth.netloc}; "
+            "frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
+        )
+        self._always = [
+            ("Content-Security-Policy", csp),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "no-referrer"),
+            ("X-Frame-Options", "DENY"),
+        ]
 
-def add_security_headers(response: Response) -> Response:
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", _content_security_policy())
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("X-Frame-Options", "DENY")
-    if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-    if request.endpoint != "static":
-        headers.setdefault("Cache-Control", "no-store")
-    return response
+    def add(self, response: Response) -> Response:
+        headers = response.headers
+        present = {name.lower() for name, _ in headers}
+        wanted = list(self._always)
+        if request.is_secure:
+            wanted.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+        if request.endpoint != "static":
+            wanted.append(("Cache-Control", "no-store"))
+        headers.extend([(k, v) for k, v in wanted if k.lower() not in present])
+        return response

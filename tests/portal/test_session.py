@@ -168,3 +168,32 @@ def test_revocation_is_counted_at_the_server(
     before = sandbox_counter(sandbox, "sandbox_revocations_total")
     client.post("/logout", data={"csrf_token": csrf_field})
     assert sandbox_counter(sandbox, "sandbox_revocations_total") == before + 1
+
+
+def write_and_read_counts(redis: RedisServer) -> tuple[int, int]:
+    stats = redis.client().info("commandstats")
+    writes = sum(v["calls"] for k, v in stats.items() if k.split("_")[-1] in WRITES)
+    reads = sum(v["calls"] for k, v in stats.items() if k.split("_")[-1] in READS)
+    return writes, reads
+
+
+WRITES = {"set", "hset", "del", "expire", "rpush", "ltrim", "eval", "evalsha", "exec"}
+READS = {"get", "hget", "hmget", "lrange", "exists"}
+
+
+def test_a_signed_in_page_view_reads_redis_twice_and_writes_nothing(
+    sandbox: ServiceProcess, sign_in: SignIn
+) -> None:
+    own = RedisServer().start()
+    try:
+        app = create_app(app_environment(own, sandbox, FLOW_TRACE="0"))
+        client = app.test_client()
+        sign_in(client)
+        before = write_and_read_counts(own)
+        for _ in range(5):  # the first view after sign-in included
+            assert client.get("/flight-reports").status_code == 200
+        writes, reads = (a - b for a, b in zip(write_and_read_counts(own), before, strict=True))
+        assert writes == 0
+        assert reads == 5 * 2  # the session, and the tokens
+    finally:
+        own.cleanup()

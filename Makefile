@@ -27,7 +27,7 @@ sandbox: $(VENV)/.installed
 
 ## Run every test against a private redis-server, the sandbox over HTTP and Chromium.
 test: $(VENV)/.installed
-	@scripts/ensure-system-deps.sh redis-server redis-cli chromium nginx
+	@scripts/ensure-system-deps.sh redis-server redis-cli chromium nginx wrk
 	$(BIN)/pytest
 
 ## Lint, format check, types and security scan.
@@ -42,10 +42,11 @@ lint: $(VENV)/.installed
 	$(BIN)/shellcheck scripts/*.sh .ci/run
 	SECRET_KEY=ci-only-placeholder-secret-key-0123456789 docker-compose -f docker-compose.yml config -q
 
-## Benchmarks (not part of make test): regenerates bench/RESULTS.md and bench/results.png.
+## Benchmarks against a same-I/O baseline and the Authlib pattern (about 5 minutes):
+## regenerates bench/RESULTS.md and bench/results.png. Not part of `make test`.
 bench: $(VENV)/.installed
 	@scripts/ensure-system-deps.sh redis-server nginx wrk
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .

@@ -13,9 +13,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from portal import account, auth, flights, flow, health
 from portal.errors import register_error_handlers
 from portal.extensions import csrf
+from portal.hooks import register_request_hooks
 from portal.logs import configure_logging
 from portal.redis_client import connect
-from portal.security import register_security
 from portal.services import build_services
 from portal.sessions import PortalSessionInterface
 from portal.settings import Settings, load_settings
@@ -28,11 +28,11 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     settings = load_settings({**os.environ, **(test_config or {})})
     app = Flask(__name__, template_folder="templates", static_folder="static")
     app.config.update(flask_config(settings))
-    configure_logging(app)
+    configure_logging()
     register_extensions(app, settings)
     register_blueprints(app)
     register_error_handlers(app)
-    register_security(app)
+    register_request_hooks(app)
     if settings.trust_proxy:
         n = settings.trust_proxy
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0, x_port=0)  # type: ignore[method-assign]
@@ -68,4 +68,3 @@ def register_extensions(app: Flask, settings: Settings) -> None:
 def register_blueprints(app: Flask) -> None:
     for blueprint in (account.bp, auth.bp, flights.bp, flow.bp, health.bp):
         app.register_blueprint(blueprint)
-    app.after_request(flow.flush_trace)

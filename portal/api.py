@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -136,7 +137,7 @@ class PlatformApi:
             raise ApiUnavailable(type(error).__name__) from None
         finally:
             elapsed = time.perf_counter() - started
-            metrics.API_SECONDS.labels(operation, status).observe(elapsed)
+            _api_timer(operation, status).observe(elapsed)
             if self._on_call is not None:
                 self._on_call(operation, f"{method} {urlsplit(url).path}", status, elapsed)
         return _parse(response)
@@ -165,6 +166,12 @@ def _parse(response: urllib3.BaseHTTPResponse) -> Any:
     if status >= 400:
         raise ApiError(f"HTTP {status}", status)
     return body
+
+
+@cache
+def _api_timer(operation: str, status: str) -> Any:
+    """Return the latency histogram's child for these labels, looked up once."""
+    return metrics.API_SECONDS.labels(operation, status)
 
 
 def _decode(parser: Callable[[Any], T], body: Any) -> T:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, g, render_template, session
+from flask import Blueprint, g, render_template, session
 from redis.exceptions import RedisError
 
 from portal.refresh import SignInRequired
@@ -57,7 +57,7 @@ def diagram(steps: list[Step]) -> list[Row]:
     return rows
 
 
-def flush_trace(response: Response) -> Response:
+def flush_trace() -> None:
     """Write the steps this request noted, in one round trip, once the login is known."""
     steps = g.pop("trace_steps", None)
     login_id = session.get("login_id") if steps else None
@@ -66,4 +66,3 @@ def flush_trace(response: Response) -> Response:
             services().trace.record(login_id, steps)
         except RedisError:
             log.warning("event=trace_write_failed")  # the trace is a teaching aid, not state
-    return response

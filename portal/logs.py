@@ -7,7 +7,8 @@ import re
 import secrets
 import sys
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import g, has_request_context, request
+from werkzeug.wrappers import Response
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9\-]{8,64}")
 # Libraries that log tokens, codes or PKCE verifiers at DEBUG level are kept above it.
@@ -20,7 +21,7 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def configure_logging(app: Flask) -> None:
+def configure_logging() -> None:
     """Log one line per event to stderr, tagged with the request id."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
@@ -36,15 +37,14 @@ def configure_logging(app: Flask) -> None:
         portal_logger.propagate = False
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
-    app.before_request(_assign_request_id)
-    app.after_request(_echo_request_id)
 
 
-def _assign_request_id() -> None:
+def assign_request_id() -> None:
+    """Take the caller's request id when it is sane, else make one."""
     incoming = request.headers.get("X-Request-ID", "")
     g.request_id = incoming if REQUEST_ID.fullmatch(incoming) else secrets.token_hex(8)
 
 
-def _echo_request_id(response: Response) -> Response:
+def echo_request_id(response: Response) -> Response:
     response.headers["X-Request-ID"] = g.get("request_id", "")
     return response

@@ -5,18 +5,13 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, request, session
+from flask import g, request, session
+from werkzeug.wrappers import Response
 
 from portal.refresh import SignInRequired
 from portal.services import services
 from portal.sessions import SessionStoreUnavailable
 from portal.user import sign_out_locally
-
-
-def register_security(app: Flask) -> None:
-    headers = SecurityHeaders(app.config["PORTAL_SETTINGS"].aa_authorize_url)
-    app.before_request(enforce_session_limits)
-    app.after_request(headers.add)
 
 
 def enforce_session_limits() -> None:

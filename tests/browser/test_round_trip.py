@@ -7,6 +7,7 @@ import re
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import assert_accessible, screenshot, sign_in
+from tests.services import ServiceProcess
 
 
 def test_alice_signs_in_files_a_report_and_signs_out(
@@ -147,3 +148,15 @@ def test_chosen_scopes_show_up_in_the_flow(browser: Browser, app_url: str) -> No
     chosen = page.get_by_text("query_userinfo manage_flightreports query_mapairdata")
     expect(chosen.first).to_be_visible()
     context.close()
+
+
+def test_the_app_server_log_holds_no_code_state_or_token(
+    browser_stack: tuple[ServiceProcess, ServiceProcess], browser: Browser, app_url: str
+) -> None:
+    context = browser.new_context()
+    sign_in(context.new_page(), app_url, "alice", "wonderland")
+    context.close()
+    log = browser_stack[0].log_text()
+    assert '"GET /callback HTTP/1.1" 303' in log  # the access log did record the callback
+    for leak in ("code=", "state=", "code_verifier", "eyJ", "Bearer ", "demo+portal"):
+        assert leak not in log

@@ -233,3 +233,16 @@ def test_the_client_token_is_fetched_once_for_every_instance(
     for client in clients * 3:
         assert client.get(path).status_code == 200
     assert token_requests(short_sandbox, "client_credentials") == before + 1
+
+
+def test_a_hanging_api_fails_within_the_timeout_with_a_page(
+    short_app: AppFactory, short_sandbox: ServiceProcess
+) -> None:
+    client = signed_in(short_app(HTTP_READ_TIMEOUT="1"))
+    inject_fault(short_sandbox, "api", "hang", seconds=10)
+    started = time.monotonic()
+    response = client.get("/flight-reports")
+    assert response.status_code == 503
+    assert b"not answering" in response.data
+    assert time.monotonic() - started < 3
+    assert stored_token(client) is not None

@@ -5,18 +5,12 @@ from __future__ import annotations
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.services import ServiceProcess
+from tests.services import ServiceProcess, metric_sum
 
 
 def samples(service: ServiceProcess, name: str, **labels: str) -> float:
     """Sum the samples called ``name`` whose labels include ``labels``."""
-    text = requests.get(service.url + "/metrics", timeout=10).text
-    total = 0.0
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                total += sample.value
-    return total
+    return metric_sum(service, name, **labels)
 
 
 def token_requests(sandbox: ServiceProcess, grant_type: str = "refresh_token") -> dict[str, float]:

@@ -256,3 +256,17 @@ def inject_fault(
 
 def clear_faults(sandbox: ServiceProcess) -> None:
     admin_call(sandbox, "DELETE", "/_sandbox/faults")
+
+
+def metric_sum(service: ServiceProcess, name: str, **labels: str) -> float:
+    """Sum the samples of ``name`` on a service's /metrics page whose labels include ``labels``."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(service.url + "/metrics", timeout=10) as response:  # noqa: S310
+        text = response.read().decode()
+    total = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                total += sample.value
+    return total

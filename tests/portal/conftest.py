@@ -7,14 +7,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from prometheus_client.parser import text_string_to_metric_families
 
 from app import create_app
 from tests.oauth_driver import SandboxUser
-from tests.services import RedisServer, ServiceProcess, clear_faults, inject_fault
+from tests.services import (
+    RedisServer,
+    ServiceProcess,
+    clear_faults,
+    inject_fault,
+    metric_sum,
+)
 
 DEMO_SECRET = "demo+portal/secret=&%?#2026"
 # Registered for demo-portal in the sandbox's default registry. Nothing listens there: the
@@ -75,13 +79,7 @@ def sign_in() -> SignIn:
 
 def sandbox_counter(sandbox: ServiceProcess, name: str, **labels: str) -> float:
     """Read one counter of the sandbox's /metrics, summed over the samples matching ``labels``."""
-    text = requests.get(sandbox.url + "/metrics", timeout=5).text
-    total = 0.0
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                total += sample.value
-    return total
+    return metric_sum(sandbox, name, **labels)
 
 
 def token_requests(sandbox: ServiceProcess, grant_type: str) -> float:

@@ -101,7 +101,11 @@ class Refresher:
         except AuthServerUnavailable:
             metrics.REFRESHES.labels("unavailable").inc()
             raise
-        token = token_from_response(response, current.scope, previous=current)
+        try:
+            token = token_from_response(response, current.scope, previous=current)
+        except (KeyError, ValueError):  # no access token, or not a Bearer token
+            metrics.REFRESHES.labels("unavailable").inc()
+            raise AuthServerUnavailable("unusable token response") from None
         saved = self._store.compare_and_set(login_id, current.version, token)
         if saved is None:  # signed out, or the lock expired and another refresh won
             saved = self._store.get(login_id)

@@ -6,7 +6,7 @@ import ipaddress
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -55,15 +55,6 @@ class Settings:
     session_cookie_secure: bool  # serve the cookie as Secure and __Host- (behind HTTPS)
     trust_proxy: int  # number of reverse proxies whose X-Forwarded-* headers are trusted
     flow_trace: bool  # record each login's steps for /flow (on by default with the sandbox)
-
-    @property
-    def against_sandbox(self) -> bool:
-        """Tell whether the authorization server is a local sandbox on loopback."""
-        return _is_loopback(self.aa_auth_url)
-
-    def as_flask_config(self) -> dict[str, Any]:
-        """Return the settings as upper-case Flask config keys."""
-        return {f.name.upper(): getattr(self, f.name) for f in fields(self)}
 
 
 def _is_loopback(url: str) -> bool:

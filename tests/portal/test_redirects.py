@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote
 
+import ada_url
 import pytest
 from flask import Flask
 
 from portal.redirects import DEFAULT_NEXT, safe_next
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "openredirects.txt"
+# oauth2-proxy's corpus, MIT licence: see tests/data/oauth2-proxy/README.md.
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "oauth2-proxy" / "openredirects.txt"
 
 
 def corpus() -> list[str]:
+    """Return every payload as written and, as oauth2-proxy tests it, URL-unescaped."""
     lines = CORPUS.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
-    return [line for line in lines if line.strip()]
+    payloads = [line for line in lines if line.strip()]
+    return list(dict.fromkeys([*payloads, *(unquote(p) for p in payloads)]))
 
 
 def test_the_corpus_is_there() -> None:
@@ -27,9 +31,10 @@ def test_every_open_redirect_payload_stays_on_this_origin(portal_app: Flask) -> 
     with portal_app.test_request_context():
         for payload in corpus():
             target = safe_next(payload)
-            resolved = urlsplit(urljoin(base, target))
-            assert resolved.netloc == "portal.example", payload
-            assert resolved.scheme == "https", payload
+            # Resolved as a browser would (WHATWG URL): "\\" is "/", tabs and newlines vanish.
+            resolved = ada_url.URL(ada_url.join_url(base, target))
+            assert resolved.host == "portal.example", payload
+            assert resolved.protocol == "https:", payload
             assert target.startswith("/") and not target.startswith(("//", "/\\")), payload
 
 

@@ -11,6 +11,7 @@ from flask import Flask, Response, request
 from sandbox import (
     admin,
     authorize,
+    end_session,
     flights,
     login,
     mapdata,
@@ -27,7 +28,7 @@ from sandbox.faults import Faults
 from sandbox.metrics import Metrics
 from sandbox.oauth import init_authorization_server
 from sandbox.refresh import RefreshTokens
-from sandbox.registry import Registry
+from sandbox.registry import Extra, Registry
 from sandbox.reports import FlightReports
 from sandbox.seed import seed_reports
 from sandbox.settings import Settings, load_settings
@@ -42,7 +43,8 @@ def build_services(settings: Settings) -> Services:
     """Connect to Redis and build the one owner of each piece of state."""
     db = connect(settings.redis_url)
     family_ttl = max(settings.access_token_ttl, settings.refresh_token_ttl)
-    registry = Registry.load(settings.registry_path, settings.extra_redirect_uris, db)
+    extra = Extra(settings.extra_redirect_uris, settings.extra_post_logout_redirect_uris)
+    registry = Registry.load(settings.registry_path, extra, db)
     reports = FlightReports(db)
     seed_reports(db, reports, set(registry.users))
     return Services(
@@ -78,6 +80,7 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(authorize.create_blueprint(settings.paths))
     app.register_blueprint(token_views.create_blueprint(settings.paths))
     app.register_blueprint(userinfo.create_blueprint(settings.paths))
+    app.register_blueprint(end_session.create_blueprint(settings.paths))
     for module in (login, metadata, metrics, flights, mapdata, admin):
         app.register_blueprint(module.bp)
 
@@ -97,7 +100,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, static_url_path="/sandbox/static")
     configure(app, settings, config)
     app.extensions["sandbox"] = build_services(settings)
-    init_authorization_server(app, app.extensions["sandbox"])
+    server = init_authorization_server(app, app.extensions["sandbox"])
+    server.register_endpoint(end_session.SandboxEndSession)
     register_blueprints(app, settings)
     register_error_handlers(app)
     app.after_request(count_api_requests)

@@ -11,9 +11,15 @@ from flask import Blueprint, Response, abort, jsonify, request
 from sandbox.context import services
 from sandbox.errors import api_error
 from sandbox.faults import KINDS, MAX_COUNT, MAX_HANG_SECONDS, Fault
+from sandbox.registry import POST_LOGOUT_REDIRECT_URIS, REDIRECT_URIS
 from sandbox.report_input import InvalidInput
 
 bp = Blueprint("admin", __name__, url_prefix="/_sandbox")
+
+URI_KINDS = {
+    "redirect_uri": REDIRECT_URIS,
+    "post_logout_redirect_uri": POST_LOGOUT_REDIRECT_URIS,
+}
 
 
 @bp.before_request
@@ -39,23 +45,28 @@ def _is_redirect_uri(value: Any) -> bool:
     if not isinstance(value, str) or len(value) > 2000:
         return False
     parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and not parts.fragment
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and "#" not in value
 
 
 @bp.post("/redirect-uris")
 def add_redirect_uri() -> tuple[Response, int]:
-    """Register one more exact redirect URI for a client."""
+    """Register one more exact redirect URI and/or post-logout redirect URI for a client."""
     body = _json_object()
     registry = services().registry
     fields = {}
     if registry.client(str(body.get("client_id", ""))) is None:
         fields["client_id"] = "is not a registered client"
-    if not _is_redirect_uri(body.get("redirect_uri")) or "#" in str(body.get("redirect_uri")):
-        fields["redirect_uri"] = "must be an absolute http(s) URL without a fragment"
+    given = {name: body[name] for name in URI_KINDS if body.get(name) is not None}
+    if not given:
+        fields["redirect_uri"] = "give a redirect_uri, a post_logout_redirect_uri or both"
+    for name, value in given.items():
+        if not _is_redirect_uri(value):
+            fields[name] = "must be an absolute http(s) URL without a fragment"
     if fields:
         raise InvalidInput(fields)
-    registry.add_redirect_uri(body["client_id"], body["redirect_uri"])
-    return jsonify({"client_id": body["client_id"], "redirect_uri": body["redirect_uri"]}), 201
+    for name, value in given.items():
+        registry.added.add(URI_KINDS[name], body["client_id"], value)
+    return jsonify({"client_id": body["client_id"], **given}), 201
 
 
 def _parse_fault(body: dict[str, Any]) -> tuple[str, Fault, int]:

@@ -36,9 +36,9 @@ def invalid_request(fields: dict[str, str]) -> tuple[Response, int]:
 
 def _wants_page() -> bool:
     path = request.path
-    return (
-        path == "/" or path.startswith(PAGE_PREFIXES) or path == services().settings.paths.authorize
-    )
+    paths = services().settings.paths
+    pages = (paths.authorize, paths.end_session)
+    return path == "/" or path.startswith(PAGE_PREFIXES) or path in pages
 
 
 def _http_error(error: HTTPException) -> ResponseReturnValue:

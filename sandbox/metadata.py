@@ -26,6 +26,7 @@ def server_metadata() -> dict[str, Any]:
         "token_endpoint": settings.url(paths.token),
         "revocation_endpoint": settings.url(paths.revoke),
         "userinfo_endpoint": settings.url(paths.userinfo),
+        "end_session_endpoint": settings.url(paths.end_session),
         "response_types_supported": ["code"],
         "grant_types_supported": list(GRANT_TYPES),
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),

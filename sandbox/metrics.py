@@ -33,6 +33,13 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.end_session_requests = Counter(
+            "sandbox_end_session_requests",
+            "End-session requests by outcome: confirm, signed_out, stayed, not_signed_in, "
+            "invalid_request.",
+            ["outcome"],
+            registry=self.registry,
+        )
 
 
 @bp.get("/metrics")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,39 @@ from sandbox.store import key
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 REDIRECT_URI_TTL = 7 * 86400
+REDIRECT_URIS = "redirect-uris"
+POST_LOGOUT_REDIRECT_URIS = "post-logout-redirect-uris"
+
+
+class AddedURIs:
+    """Exact URIs the admin API added to registered clients, kept in Redis for a week."""
+
+    def __init__(self, db: redis.Redis):
+        self._db = db
+
+    def add(self, kind: str, client_id: str, uri: str) -> None:
+        """Register one more URI of ``kind`` for a client (tests run on random ports)."""
+        name = key(kind, client_id)
+        with self._db.pipeline() as pipe:
+            pipe.sadd(name, uri)
+            pipe.expire(name, REDIRECT_URI_TTL)
+            pipe.execute()
+
+    def has(self, kind: str, client_id: str, uri: str) -> bool:
+        """Return whether ``uri`` was added as a URI of ``kind`` for the client."""
+        return bool(self._db.sismember(key(kind, client_id), uri))
+
+    def all(self, kind: str, client_id: str) -> list[str]:
+        """Return every URI of ``kind`` added for the client."""
+        return sorted(str(uri) for uri in self._db.smembers(key(kind, client_id)))
+
+
+@dataclass(frozen=True)
+class Extra:
+    """URIs the settings add to every client (docker-compose host names)."""
+
+    redirect_uris: tuple[str, ...] = ()
+    post_logout_redirect_uris: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,7 +80,14 @@ class Client(ClientMixin):
     name: str
     scopes: tuple[str, ...]
     redirect_uris: tuple[str, ...]
-    extra_redirect_uri: Callable[[str, str], bool]
+    post_logout_redirect_uris: tuple[str, ...]
+    added: AddedURIs
+
+    @property
+    def client_metadata(self) -> dict[str, Any]:
+        """Return the RFC 7591 metadata Authlib's end-session endpoint reads."""
+        added = self.added.all(POST_LOGOUT_REDIRECT_URIS, self.client_id)
+        return {"post_logout_redirect_uris": [*self.post_logout_redirect_uris, *added]}
 
     def get_client_id(self) -> str:
         """Return the client's identifier."""
@@ -72,7 +111,13 @@ class Client(ClientMixin):
         """Return whether ``redirect_uri`` exactly matches one registered for the client."""
         if redirect_uri in self.redirect_uris:
             return True
-        return self.extra_redirect_uri(self.client_id, redirect_uri)
+        return self.added.has(REDIRECT_URIS, self.client_id, redirect_uri)
+
+    def check_post_logout_redirect_uri(self, uri: str) -> bool:
+        """Return whether ``uri`` exactly matches a post-logout redirect URI of the client."""
+        if uri in self.post_logout_redirect_uris:
+            return True
+        return self.added.has(POST_LOGOUT_REDIRECT_URIS, self.client_id, uri)
 
     def check_client_secret(self, client_secret: str) -> bool:
         """Compare the secret's digest with the registered one in constant time."""
@@ -95,8 +140,8 @@ class Client(ClientMixin):
 class Registry:
     """Users, clients and scope descriptions, with redirect URIs added at run time in Redis."""
 
-    def __init__(self, data: dict[str, Any], extra_uris: tuple[str, ...], db: redis.Redis):
-        self._db = db
+    def __init__(self, data: dict[str, Any], extra: Extra, db: redis.Redis):
+        self.added = AddedURIs(db)
         self.scopes: dict[str, str] = dict(data["scopes"])
         self.users = {
             item["username"]: User(item["username"], item["password_hash"], dict(item["profile"]))
@@ -108,16 +153,18 @@ class Registry:
                 secret_sha256=item["client_secret_sha256"],
                 name=item["name"],
                 scopes=tuple(item["scopes"]),
-                redirect_uris=tuple(item["redirect_uris"]) + extra_uris,
-                extra_redirect_uri=self._has_extra_redirect_uri,
+                redirect_uris=tuple(item["redirect_uris"]) + extra.redirect_uris,
+                post_logout_redirect_uris=tuple(item.get("post_logout_redirect_uris", ()))
+                + extra.post_logout_redirect_uris,
+                added=self.added,
             )
             for item in data["clients"]
         }
 
     @classmethod
-    def load(cls, path: Path, extra_uris: tuple[str, ...], db: redis.Redis) -> Registry:
+    def load(cls, path: Path, extra: Extra, db: redis.Redis) -> Registry:
         """Read the registry file at ``path``."""
-        return cls(json.loads(path.read_text(encoding="utf-8")), extra_uris, db)
+        return cls(json.loads(path.read_text(encoding="utf-8")), extra, db)
 
     def client(self, client_id: str | None) -> Client | None:
         """Return the client called ``client_id``, if registered."""
@@ -135,14 +182,3 @@ class Registry:
         """Return the user if ``password`` is right, else nothing."""
         user = self.user(username)
         return user if user is not None and user.check_password(password) else None
-
-    def add_redirect_uri(self, client_id: str, redirect_uri: str) -> None:
-        """Register one more exact redirect URI for a client (tests run on random ports)."""
-        name = key("redirect-uris", client_id)
-        with self._db.pipeline() as pipe:
-            pipe.sadd(name, redirect_uri)
-            pipe.expire(name, REDIRECT_URI_TTL)
-            pipe.execute()
-
-    def _has_extra_redirect_uri(self, client_id: str, redirect_uri: str) -> bool:
-        return bool(self._db.sismember(key("redirect-uris", client_id), redirect_uri))

@@ -25,10 +25,13 @@ class Paths:
     token: str
     revoke: str
     userinfo: str
+    end_session: str
 
 
-AA_PATHS = Paths("/oauth/v2/authorize", "/oauth/v2/token", "/oauth/v2/revoke", "/userProfile")
-GENERIC_PATHS = Paths("/o/authorize/", "/o/token/", "/o/revoke/", "/o/userinfo/")
+AA_PATHS = Paths(
+    "/oauth/v2/authorize", "/oauth/v2/token", "/oauth/v2/revoke", "/userProfile", "/oauth/v2/logout"
+)
+GENERIC_PATHS = Paths("/o/authorize/", "/o/token/", "/o/revoke/", "/o/userinfo/", "/o/logout/")
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class Settings:
     admin_secret: str | None
     registry_path: Path
     extra_redirect_uris: tuple[str, ...]
+    extra_post_logout_redirect_uris: tuple[str, ...]
     secret_key: str
 
     @property
@@ -106,11 +110,11 @@ def _registry(env: Mapping[str, Any]) -> Path:
     return path
 
 
-def _redirect_uris(env: Mapping[str, Any]) -> tuple[str, ...]:
-    uris = tuple(str(env.get("SANDBOX_EXTRA_REDIRECT_URIS") or "").split())
+def _redirect_uris(env: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    uris = tuple(str(env.get(name) or "").split())
     for uri in uris:
         if not uri.startswith(("http://", "https://")) or "#" in uri:
-            raise SettingsError(f"SANDBOX_EXTRA_REDIRECT_URIS holds {uri!r}, not an http(s) URL")
+            raise SettingsError(f"{name} holds {uri!r}, not an http(s) URL")
     return uris
 
 
@@ -134,7 +138,10 @@ def load_settings(env: Mapping[str, Any]) -> Settings:
         faults=_flag(env, "SANDBOX_FAULTS", False),
         admin_secret=str(env.get("SANDBOX_ADMIN_SECRET") or "") or None,
         registry_path=_registry(env),
-        extra_redirect_uris=_redirect_uris(env),
+        extra_redirect_uris=_redirect_uris(env, "SANDBOX_EXTRA_REDIRECT_URIS"),
+        extra_post_logout_redirect_uris=_redirect_uris(
+            env, "SANDBOX_EXTRA_POST_LOGOUT_REDIRECT_URIS"
+        ),
         # One process serves the sandbox, so a key made at start-up is stable for its life.
         secret_key=str(env.get("SANDBOX_SECRET_KEY") or secrets.token_urlsafe(32)),
     )

@@ -15,6 +15,7 @@ from tests.services import RedisServer, ServiceProcess, sandbox_process
 ALL_SCOPES = "query_userinfo manage_flightreports query_mapdata query_mapairdata"
 PLAIN_ISSUER = "http://sandbox.test:5001"
 EXTRA_REDIRECT = "http://portal:5000/callback"
+EXTRA_SIGNED_OUT = "http://portal:5000/signed-out"
 
 
 @dataclass
@@ -96,6 +97,7 @@ def plain_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
         SANDBOX_FAULTS="0",
         SANDBOX_ISSUER=PLAIN_ISSUER,
         SANDBOX_EXTRA_REDIRECT_URIS=f"{EXTRA_REDIRECT} http://localhost:9/other",
+        SANDBOX_EXTRA_POST_LOGOUT_REDIRECT_URIS=EXTRA_SIGNED_OUT,
     )
     yield from _started(service)
 

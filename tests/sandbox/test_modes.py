@@ -13,6 +13,8 @@ from tests.sandbox.flow import SandboxBrowser, callback_of
 from tests.sandbox.oauth import api, exchange_code, refresh, revoke, token_request
 from tests.services import PYTHON, ROOT, ServiceProcess
 
+SIGNED_OUT = "http://127.0.0.1:5000/signed-out"
+
 
 def generic_login(url: str, scope: str = ALL_SCOPES) -> dict[str, str]:
     callback = SandboxBrowser(url).authorize(path="/o/authorize/", scope=scope)
@@ -30,9 +32,15 @@ def test_generic_metadata_and_paths(generic_sandbox: ServiceProcess) -> None:
     assert metadata["token_endpoint"] == url + "/o/token/"
     assert metadata["revocation_endpoint"] == url + "/o/revoke/"
     assert metadata["userinfo_endpoint"] == url + "/o/userinfo/"
+    assert metadata["end_session_endpoint"] == url + "/o/logout/"
     assert metadata["authorization_response_iss_parameter_supported"] is False
     assert "jwks_uri" not in metadata
-    for path in ("/oauth/v2/authorize", "/userProfile", "/.well-known/jwks.json"):
+    for path in (
+        "/oauth/v2/authorize",
+        "/oauth/v2/logout",
+        "/userProfile",
+        "/.well-known/jwks.json",
+    ):
         assert requests.get(url + path, timeout=5).status_code == 404
     assert requests.post(url + "/oauth/v2/token", timeout=5).status_code == 404
 
@@ -51,6 +59,16 @@ def test_generic_tokens_are_opaque_and_work_on_the_api(generic_sandbox: ServiceP
     reuse = refresh(url, tokens["refresh_token"], path="/o/token/")
     assert reuse.json()["error"] == "invalid_grant"
     assert api(url, "GET", "/o/userinfo/", renewed.json()["access_token"]).status_code == 401
+
+
+def test_generic_end_session_path(generic_sandbox: ServiceProcess) -> None:
+    browser = SandboxBrowser(generic_sandbox.url)
+    browser.authorize(path="/o/authorize/", scope="query_userinfo")
+    page = browser.get(
+        "/o/logout/", client_id="demo-portal", post_logout_redirect_uri=SIGNED_OUT, state="g"
+    )
+    response = browser.submit(page, button="sign_out")
+    assert response.headers["Location"] == SIGNED_OUT + "?state=g"
 
 
 def test_generic_insufficient_scope_is_403(generic_sandbox: ServiceProcess) -> None:
@@ -113,6 +131,10 @@ def test_issuer_and_extra_redirect_uris_from_settings(
         ({"SANDBOX_ACCESS_TOKEN_TTL": "soon"}, "SANDBOX_ACCESS_TOKEN_TTL"),
         ({"SANDBOX_REGISTRY": "/nonexistent.json"}, "SANDBOX_REGISTRY"),
         ({"SANDBOX_EXTRA_REDIRECT_URIS": "ftp://x/cb"}, "SANDBOX_EXTRA_REDIRECT_URIS"),
+        (
+            {"SANDBOX_EXTRA_POST_LOGOUT_REDIRECT_URIS": "http://x/out#f"},
+            "SANDBOX_EXTRA_POST_LOGOUT_REDIRECT_URIS",
+        ),
         ({"SANDBOX_REDIS_URL": "redis://127.0.0.1:1/0"}, "SANDBOX_REDIS_URL"),
     ],
 )

@@ -10,6 +10,7 @@ from flask import Flask, Response, request
 
 from sandbox import (
     admin,
+    assets,
     authorize,
     end_session,
     flights,
@@ -81,7 +82,7 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(token_views.create_blueprint(settings.paths))
     app.register_blueprint(userinfo.create_blueprint(settings.paths))
     app.register_blueprint(end_session.create_blueprint(settings.paths))
-    for module in (login, metadata, metrics, flights, mapdata, admin):
+    for module in (login, metadata, metrics, flights, mapdata, admin, assets):
         app.register_blueprint(module.bp)
 
 

@@ -25,7 +25,7 @@ from sandbox.codes import AuthorizationCodes
 from sandbox.consent import Consents
 from sandbox.context import Services, services
 from sandbox.errors import register_error_handlers
-from sandbox.faults import Faults
+from sandbox.faults import Faults, drip_if_noted
 from sandbox.metrics import Metrics
 from sandbox.oauth import init_authorization_server
 from sandbox.refresh import RefreshTokens
@@ -106,4 +106,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app, settings)
     register_error_handlers(app)
     app.after_request(count_api_requests)
+    app.after_request(drip_if_noted)
     return app

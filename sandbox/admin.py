@@ -10,7 +10,14 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from sandbox.context import services
 from sandbox.errors import api_error
-from sandbox.faults import KINDS, MAX_COUNT, MAX_HANG_SECONDS, Fault
+from sandbox.faults import (
+    KINDS,
+    MAX_COUNT,
+    MAX_DRIP_INTERVAL,
+    MAX_HANG_SECONDS,
+    MIN_DRIP_INTERVAL,
+    Fault,
+)
 from sandbox.registry import POST_LOGOUT_REDIRECT_URIS, REDIRECT_URIS
 from sandbox.report_input import InvalidInput
 
@@ -69,22 +76,29 @@ def add_redirect_uri() -> tuple[Response, int]:
     return jsonify({"client_id": body["client_id"], **given}), 201
 
 
+def _is_number(value: Any, low: float, high: float) -> bool:
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    return numeric and low <= value <= high
+
+
 def _parse_fault(body: dict[str, Any]) -> tuple[str, Fault, int]:
     fields: dict[str, str] = {}
     target, kind = body.get("target"), body.get("kind")
     count, seconds = body.get("count", 1), body.get("seconds", 30)
+    interval = body.get("interval", 1.0)
     if target not in KINDS:
         fields["target"] = f"must be one of {', '.join(sorted(KINDS))}"
     elif kind not in KINDS[target]:
         fields["kind"] = f"must be one of {', '.join(sorted(KINDS[target]))}"
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
         fields["count"] = f"must be a whole number from 1 to {MAX_COUNT}"
-    numeric = isinstance(seconds, int | float) and not isinstance(seconds, bool)
-    if not numeric or not 0 <= seconds <= MAX_HANG_SECONDS:
+    if not _is_number(seconds, 0, MAX_HANG_SECONDS):
         fields["seconds"] = f"must be a number from 0 to {MAX_HANG_SECONDS}"
+    if not _is_number(interval, MIN_DRIP_INTERVAL, MAX_DRIP_INTERVAL):
+        fields["interval"] = f"must be a number from {MIN_DRIP_INTERVAL} to {MAX_DRIP_INTERVAL}"
     if fields:
         raise InvalidInput(fields)
-    return str(target), Fault(kind=str(kind), seconds=float(seconds)), count
+    return str(target), Fault(str(kind), float(seconds), float(interval)), count
 
 
 @bp.route("/faults", methods=["GET", "POST", "DELETE"])

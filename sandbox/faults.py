@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import redis
-from flask import Response, jsonify
+from flask import Response, g, jsonify
 
 from sandbox.store import key
 
-COMMON_KINDS = {"error500", "error503", "error429", "hang"}
+COMMON_KINDS = {"error500", "error503", "error429", "hang", "drip"}
 KINDS = {
     "token": COMMON_KINDS | {"invalid_grant"},
     "api": COMMON_KINDS | {"invalid_token", "insufficient_scope"},
@@ -20,15 +22,18 @@ KINDS = {
 }
 MAX_COUNT = 1000
 MAX_HANG_SECONDS = 300
+MIN_DRIP_INTERVAL = 0.01
+MAX_DRIP_INTERVAL = 5.0
 QUEUE_TTL = 3600
 
 
 @dataclass(frozen=True)
 class Fault:
-    """One queued failure: its kind and, for a hang, how long to stall."""
+    """One queued failure: its kind, how long a hang or drip lasts, a drip's byte interval."""
 
     kind: str
     seconds: float = 30
+    interval: float = 1.0
 
 
 class Faults:
@@ -41,7 +46,9 @@ class Faults:
     def add(self, target: str, fault: Fault, count: int) -> None:
         """Queue ``count`` copies of ``fault`` for ``target``."""
         name = key("faults", target)
-        record = json.dumps({"kind": fault.kind, "seconds": fault.seconds})
+        record = json.dumps(
+            {"kind": fault.kind, "seconds": fault.seconds, "interval": fault.interval}
+        )
         with self._db.pipeline() as pipe:
             pipe.rpush(name, *([record] * count))
             pipe.expire(name, QUEUE_TTL)
@@ -66,7 +73,38 @@ class Faults:
         if record is None:
             return None
         data = json.loads(str(record))
-        return Fault(kind=str(data["kind"]), seconds=float(data["seconds"]))
+        return Fault(str(data["kind"]), float(data["seconds"]), float(data.get("interval", 1.0)))
+
+    def take_unless_drip(self, target: str) -> Fault | None:
+        """Pop the next fault; a drip is only noted, for the real answer to be dripped later."""
+        fault = self.take(target)
+        if fault is not None and fault.kind == "drip":
+            g.drip_fault = fault
+            return None
+        return fault
+
+
+def _dripped(body: bytes, steps: int, interval: float) -> Iterator[bytes]:
+    yield b" "  # the status and headers go out now, with the first byte
+    for _ in range(steps - 1):
+        time.sleep(interval)
+        yield b" "
+    time.sleep(interval)
+    yield body
+
+
+def drip_if_noted(response: Response) -> Response:
+    """Send a noted drip's answer as leading JSON whitespace, a byte an interval, then the body."""
+    fault: Fault | None = g.pop("drip_fault", None)
+    if fault is None:
+        return response
+    body = response.get_data()
+    steps = math.ceil(fault.seconds / fault.interval)
+    if steps == 0:
+        return response
+    response.response = _dripped(body, steps, fault.interval)
+    response.headers["Content-Length"] = str(steps + len(body))
+    return response
 
 
 def _error(status: int, error: str, description: str) -> Response:

@@ -86,7 +86,7 @@ def require_token(*scopes: str, target: str = "api", user: bool = False) -> Call
     def decorator(view: View) -> View:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            fault = services().faults.take(target)
+            fault = services().faults.take_unless_drip(target)
             if fault is not None:
                 return fault_response(fault, " ".join(scopes))
             try:

@@ -39,7 +39,7 @@ def token() -> Response:
     """Issue tokens for the authorization code, refresh token and client credentials grants."""
     state = services()
     counter = state.metrics.token_requests
-    fault = state.faults.take("token")
+    fault = state.faults.take_unless_drip("token")
     if fault is not None:
         counter.labels(grant_type_label(), "fault").inc()
         return fault_response(fault)
@@ -57,7 +57,7 @@ def revoke() -> Response:
     """Revoke a refresh token (with its family) or an access token (RFC 7009)."""
     state = services()
     counter = state.metrics.revocations
-    fault = state.faults.take("revoke")
+    fault = state.faults.take_unless_drip("revoke")
     if fault is not None:
         counter.labels("fault").inc()
         return fault_response(fault)

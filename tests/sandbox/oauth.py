@@ -75,7 +75,8 @@ def api(
         **kwargs.pop("headers", {}),
         **({"Authorization": f"Bearer {token}"} if token else {}),
     }
-    return requests.request(method, base_url + path, headers=headers, timeout=TIMEOUT, **kwargs)
+    timeout = kwargs.pop("timeout", TIMEOUT)
+    return requests.request(method, base_url + path, headers=headers, timeout=timeout, **kwargs)
 
 
 def metric(base_url: str, name: str, **labels: str) -> float:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import time
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
 
 from tests.sandbox.conftest import Login
+from tests.sandbox.flow import DEMO_CLIENT, DEMO_SECRET
 from tests.sandbox.oauth import api, client_token, metric, refresh, revoke
 
 pytestmark = pytest.mark.usefixtures("no_faults")
@@ -138,6 +143,9 @@ def test_list_and_clear_faults(base_url: str, admin_headers: dict[str, str]) -> 
         ({"target": "token", "kind": "error500", "count": "2"}, "count"),
         ({"target": "token", "kind": "hang", "seconds": -1}, "seconds"),
         ({"target": "token", "kind": "hang", "seconds": 301}, "seconds"),
+        ({"target": "token", "kind": "drip", "interval": 0}, "interval"),
+        ({"target": "token", "kind": "drip", "interval": 6}, "interval"),
+        ({"target": "token", "kind": "drip", "interval": "1"}, "interval"),
     ],
 )
 def test_fault_requests_are_validated(
@@ -148,3 +156,82 @@ def test_fault_requests_are_validated(
     assert field in response.json()["fields"]
     listed = requests.get(base_url + "/_sandbox/faults", headers=admin_headers, timeout=5).json()
     assert all(queue == [] for queue in listed.values())
+
+
+def raw_post(base_url: str, path: str, form: dict[str, str], read_timeout: float) -> RawAnswer:
+    """POST a form over a bare socket; every read must finish within ``read_timeout``."""
+    parts = urlsplit(base_url)
+    body = urlencode(form).encode()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    started = time.monotonic()
+    with socket.create_connection((parts.hostname, parts.port), timeout=read_timeout) as sock:
+        sock.sendall(head + body)
+        received, first_byte = b"", None
+        while chunk := sock.recv(65536):  # a socket.timeout here fails the test
+            first_byte = first_byte or time.monotonic() - started
+            received += chunk
+    header_block, _, payload = received.partition(b"\r\n\r\n")
+    lines = header_block.decode().split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    status = int(lines[0].split()[1])
+    return RawAnswer(status, headers, payload, first_byte or 0.0, time.monotonic() - started)
+
+
+@dataclass
+class RawAnswer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    first_byte: float
+    total: float
+
+
+def test_drip_refreshes_for_real_and_streams_the_answer_slowly(
+    base_url: str, admin_headers: dict[str, str], alice: Login
+) -> None:
+    before = metric(
+        base_url, "sandbox_token_requests_total", grant_type="refresh_token", outcome="success"
+    )
+    inject(base_url, admin_headers, target="token", kind="drip", seconds=2, interval=0.4)
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": alice.refresh_token,
+        "client_id": DEMO_CLIENT,
+        "client_secret": DEMO_SECRET,
+    }
+    answer = raw_post(base_url, "/oauth/v2/token", form, read_timeout=1.0)
+    assert answer.status == 200
+    assert answer.first_byte < 1.0
+    assert answer.total >= 2.0
+    assert int(answer.headers["Content-Length"]) == len(answer.body)
+    assert answer.body.startswith(b" " * 5)
+    token = json.loads(answer.body)  # leading whitespace is valid JSON
+    assert token["token_type"] == "Bearer"
+    assert token["refresh_token"] != alice.refresh_token
+    assert api(base_url, "GET", "/userProfile", token["access_token"]).status_code == 200
+    assert refresh(base_url, alice.refresh_token).json()["error"] == "invalid_grant"
+    after = metric(
+        base_url, "sandbox_token_requests_total", grant_type="refresh_token", outcome="success"
+    )
+    assert after == before + 1
+
+
+def test_drip_on_revoke_and_api_still_answers_for_real(
+    base_url: str, admin_headers: dict[str, str], alice: Login
+) -> None:
+    inject(base_url, admin_headers, target="api", kind="drip", seconds=1, interval=0.25)
+    started = time.monotonic()
+    # A read timeout under the whole answer's time: each read is quick, the answer is not.
+    slow = api(base_url, "GET", "/flightReport", alice.access_token, timeout=(3, 0.8))
+    assert time.monotonic() - started >= 1.0
+    assert slow.status_code == 200
+    assert slow.json()["items"]
+    inject(base_url, admin_headers, target="revoke", kind="drip", seconds=1, interval=0.5)
+    started = time.monotonic()
+    assert revoke(base_url, alice.access_token).status_code == 200
+    assert time.monotonic() - started >= 1.0
+    assert api(base_url, "GET", "/userProfile", alice.access_token).status_code == 401

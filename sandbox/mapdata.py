@@ -8,8 +8,9 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from sandbox.context import services
-from sandbox.geo import Box, bounds, circle, overlaps
+from sandbox.geo import Box, bounds, overlaps
 from sandbox.mapfeatures import AIR_FEATURES, GROUND_FEATURES
+from sandbox.report_features import is_current, report_feature
 from sandbox.report_input import InvalidInput
 from sandbox.resource import current_token, require_token, token_user
 
@@ -46,36 +47,6 @@ def parse_box() -> Box:
     return values["s"], values["w"], values["n"], values["e"]
 
 
-def report_feature(report: dict[str, Any]) -> dict[str, Any]:
-    """Return a user's flight report as a map feature."""
-    loc = report["loc"]
-    when = f"{report['start']} to {report['end']} ({report['timezone']})"
-    return {
-        "type": "Feature",
-        "id": report["flightId"],
-        "geometry": circle(loc["lat"], loc["lng"], report["radius_meters"]),
-        "properties": {
-            "category": "user",
-            "detailedCategory": "user:flight_plan_report",
-            "name": report["name"],
-            "isOwner": True,
-            "flightId": report["flightId"],
-            "reference": report["reference"],
-            "status": report["status"],
-            "altitudeFloor": {"datum": "Sfc", "meters": 0},
-            "fillColor": "#fdd835",
-            "strokeColor": "#f57f17",
-            "display": {
-                "title": report["name"],
-                "sections": [
-                    {"iconUrl": None, "title": "Flight report", "text": report["reference"]},
-                    {"iconUrl": None, "title": "When", "text": when},
-                ],
-            },
-        },
-    }
-
-
 @bp.get("/v2/mapdata/geojson")
 @require_token("query_mapdata", "query_mapairdata")
 def geojson() -> Response:
@@ -89,7 +60,8 @@ def geojson() -> Response:
         candidates += AIR_FEATURES
     user = token_user()
     if user is not None:
-        candidates += [report_feature(r) for r in services().reports.all(user.username)]
+        reports = filter(is_current, services().reports.all(user.username))
+        candidates += [report_feature(report, sandbox_fields=True) for report in reports]
     features = [f for f in candidates if overlaps(bounds(f["geometry"]), box)]
     return jsonify(
         {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -121,6 +122,8 @@ def test_user_token_adds_own_reports_only(
     assert ours["properties"]["isOwner"] is True
     assert ours["properties"]["name"] == "Mapdata check flight"
     assert ours["geometry"]["type"] == "Polygon"
+    assert ours["properties"]["flightId"] == flight_id
+    assert ours["properties"]["status"] == "scheduled"
     assert all(f["properties"]["isOwner"] for f in mine)
     # Alice's seeded report near Reading is in the box; Salisbury Plain's is not.
     assert "Reading Business Park roof inspection" in {f["properties"]["name"] for f in mine}
@@ -131,3 +134,70 @@ def test_user_token_adds_own_reports_only(
     assert flight_id not in {f.get("id") for f in theirs}
     client = geojson(base_url, client_token(base_url, "query_mapdata"))["features"]
     assert not [f for f in client if f["properties"]["category"] == "user"]
+
+
+def report_features(base_url: str, token: str, box: str = THAMES_VALLEY) -> list[dict[str, Any]]:
+    return [
+        f
+        for f in geojson(base_url, token, box)["features"]
+        if f["properties"]["detailedCategory"] == "user:flight_plan_report"
+    ]
+
+
+def test_report_feature_reads_as_missionplanner_reads_it(base_url: str, alice: Login) -> None:
+    body = {
+        "name": "Feature shape flight",
+        "description": "Checking what the map shows.",
+        "flight_type": "com",
+        "timezone": "Europe/London",
+        "start": "2031-02-01T10:00:00",
+        "end": "2031-02-01T12:30:00",
+        "radius_meters": 250,
+        "loc": {"lat": 51.55, "lng": -1.10},
+    }
+    flight_id = api(base_url, "PUT", "/flightReport", alice.access_token, json=body).json()[
+        "flightId"
+    ]
+    feature = next(f for f in report_features(base_url, alice.access_token) if f["id"] == flight_id)
+    assert str(uuid.UUID(feature["id"])) == flight_id
+    properties = feature["properties"]
+    assert properties["category"] == "user"
+    assert properties["altitudeFloor"] == {"datum": "Sfc", "meters": 0}
+    assert properties["fillColor"].startswith("#") and properties["strokeColor"].startswith("#")
+    assert properties["filters"] == [
+        {"name": "Flight reports", "property": "show", "active": True, "parentName": None}
+    ]
+    display = properties["display"]
+    assert display["title"] == "Feature shape flight"
+    assert display["category"] == "User"
+    texts = {section["title"]: section["text"] for section in display["sections"]}
+    assert texts["When"] == "2031-02-01T10:00:00 to 2031-02-01T12:30:00 (Europe/London)"
+    assert texts["Flight type"] == "Commercial"
+    assert texts["Description"] == "Checking what the map shows."
+    assert texts["Flight report"] == properties["reference"]
+    ring = feature["geometry"]["coordinates"][0]
+    assert ring[0] == ring[-1]
+    centre_lng = sum(p[0] for p in ring[:-1]) / (len(ring) - 1)
+    centre_lat = sum(p[1] for p in ring[:-1]) / (len(ring) - 1)
+    assert abs(centre_lat - 51.55) < 1e-4 and abs(centre_lng + 1.10) < 1e-4
+    # 250 m north of the centre is about 0.00225 degrees of latitude.
+    assert abs(max(p[1] for p in ring) - 51.55 - 0.00225) < 1e-4
+
+
+def test_completed_reports_leave_the_map(base_url: str, alice: Login) -> None:
+    body = {
+        "name": "Soon completed flight",
+        "flight_type": "rec",
+        "timezone": "Europe/London",
+        "start": "2031-03-01T10:00:00",
+        "end": "2031-03-01T11:00:00",
+        "radius_meters": 100,
+        "loc": {"lat": 51.45, "lng": -0.90},
+    }
+    flight_id = api(base_url, "PUT", "/flightReport", alice.access_token, json=body).json()[
+        "flightId"
+    ]
+    assert flight_id in {f["id"] for f in report_features(base_url, alice.access_token)}
+    completed = api(base_url, "DELETE", f"/flightReport/{flight_id}", alice.access_token)
+    assert completed.status_code == 200
+    assert flight_id not in {f["id"] for f in report_features(base_url, alice.access_token)}

@@ -5,19 +5,22 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
     current_app,
     g,
     redirect,
+    render_template,
     request,
     session,
+    url_for,
 )
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
-from portal import flow_steps, login, metrics
+from portal import flow_steps, login, metrics, signout
 from portal.api import ApiError
 from portal.errors import render_error
 from portal.messages import PAGES
@@ -80,9 +83,41 @@ def callback() -> Response:
 
 @bp.post("/logout")
 def logout() -> Response:
-    """Sign out: revoke the refresh token, delete tokens and session, expire the cookie."""
+    """Sign out here, then at the authorization server when it offers an end-session endpoint."""
     sign_out_locally(revoke=True)
-    return no_store(redirect("/", 303))
+    log.info("event=signed_out")
+    url = end_session_url()
+    return no_store(redirect(url or url_for("auth.signed_out"), 303))
+
+
+@bp.get("/signed-out")
+def signed_out() -> Response:
+    """Say what sign-out ended: this app's session, and the platform's when it came back."""
+    ended_there = signout.came_back(request.args.get("state"))
+    page = render_template(
+        "signed_out.html",
+        ended_there=ended_there,
+        end_session_url=None if ended_there else end_session_url(),
+        auth_url=services().settings.aa_auth_url,
+        revokes=bool(services().settings.aa_revoke_url),
+    )
+    return no_store(Response(page, mimetype="text/html"))
+
+
+def end_session_url() -> str | None:
+    """Return the RP-Initiated Logout URL that comes back to /signed-out, if there is one."""
+    settings = services().settings
+    if not settings.aa_end_session_url:
+        return None
+    query = urlencode(
+        {
+            "client_id": settings.aa_client_id,
+            "post_logout_redirect_uri": settings.aa_post_logout_redirect_uri,
+            "state": signout.state(),
+        }
+    )
+    separator = "&" if "?" in settings.aa_end_session_url else "?"
+    return settings.aa_end_session_url + separator + query
 
 
 def _granted_scope() -> str | None:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
-from flask import Flask, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, jsonify, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
@@ -22,8 +21,6 @@ from portal.sessions import SessionStoreUnavailable
 from portal.user import sign_out_locally
 
 log = logging.getLogger(__name__)
-# A sign-in this recent that already needs another is a loop: show a page instead.
-LOOP_GUARD_SECONDS = 60
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -80,13 +77,14 @@ def _action_url(message: Message, extra: dict[str, Any]) -> str:
 
 
 def sign_in_required(error: SignInRequired) -> Response:
-    """Send the user to sign in once, back to this page; never in a loop."""
-    just_signed_in = time.time() - session.get("signed_in_at", 0) < LOOP_GUARD_SECONDS
+    """Offer a way to sign in, back to this page; never bounce to the authorization server.
+
+    A bounce would sign a user who just signed out straight back in wherever the authorization
+    server still remembers them: signing in again must be the user's own action.
+    """
     sign_out_locally(revoke=False)
     next_path = safe_next(request.full_path.rstrip("?") if request.method == "GET" else None)
-    if just_signed_in or wants_json() or request.method != "GET":
-        return render_error(401, "sign_in_required", next_path=next_path)
-    return redirect(url_for("auth.login_start", next=next_path), 303)
+    return render_error(401, "sign_in_required", next_path=next_path)
 
 
 def insufficient_scope(error: InsufficientScope) -> Response:

@@ -1,10 +1,10 @@
-"""Liveness, readiness and metrics endpoints for load balancers and Prometheus."""
+"""Liveness, readiness and metrics for load balancers and Prometheus, and the site icon."""
 
 from __future__ import annotations
 
 import os
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, current_app, send_from_directory
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from redis.exceptions import RedisError
 
@@ -17,6 +17,12 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 def healthz() -> Response:
     return Response("ok\n", mimetype="text/plain")
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Answer browsers that ask for the icon before reading the page's link to it."""
+    return send_from_directory(str(current_app.static_folder), "favicon.svg", max_age=86400)
 
 
 @bp.get("/readyz")

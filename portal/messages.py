@@ -69,7 +69,7 @@ PAGES = {
     # Failures of any page.
     "sign_in_required": Message(
         "Please sign in",
-        "Your sign-in has ended. Sign in again to carry on where you were.",
+        "This page shows your own flight data, so it needs you signed in with Altitude Angel.",
         "Sign in",
         "login",
     ),

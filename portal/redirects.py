@@ -13,7 +13,14 @@ DEFAULT_NEXT = "/flight-reports"
 # Printable ASCII without space, backslash, quotes or angle brackets; anything else is refused
 # rather than normalised, since browsers and servers disagree on how to normalise it.
 SAFE_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~/?=&%+:,;!$*()@]*")
-NOT_A_DESTINATION = {"auth.login_start", "auth.callback", "auth.logout", "static"}
+NOT_A_DESTINATION = {
+    "auth.login_start",
+    "auth.callback",
+    "auth.logout",
+    "auth.signed_out",
+    "health.favicon",
+    "static",
+}
 
 
 def safe_next(value: str | None) -> str:

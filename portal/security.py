@@ -1,16 +1,17 @@
-"""Per-request security: session lifetimes, and the headers every response carries."""
+"""Per-request security: session lifetimes, cross-site form posts, and the response headers."""
 
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit
 
 from flask import g, request, session
+from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
 from portal.refresh import SignInRequired
 from portal.services import services
 from portal.sessions import SessionStoreUnavailable
+from portal.settings import public_origin
 from portal.user import sign_out_locally
 
 
@@ -34,21 +35,44 @@ def enforce_session_limits() -> None:
         session["seen_at"] = now
 
 
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def refuse_cross_origin(own_origin: str) -> None:
+    """Refuse a state-changing request whose ``Origin`` is not this app's.
+
+    Two checks guard every form post, on top of Flask-WTF's CSRF token: this one, and, over
+    HTTPS, Flask-WTF's check that the ``Referer`` is this host. Both need the browser to say
+    where a post comes from, which is why pages carry ``Referrer-Policy: same-origin``: with
+    ``no-referrer`` a browser sends no ``Referer`` and ``Origin: null`` on every post, and
+    every post over HTTPS would be refused. ``same-origin`` still tells other sites nothing.
+    A request without ``Origin`` (an old browser, a script) still needs the CSRF token.
+    """
+    if request.method not in UNSAFE_METHODS:
+        return
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != own_origin:
+        raise CSRFError("The request came from another site.")
+
+
 class SecurityHeaders:
     """The headers every response carries, built once: this runs on every request."""
 
-    def __init__(self, authorize_url: str) -> None:
-        auth = urlsplit(authorize_url)
-        # form-action names the authorization server: the sign-in form redirects there.
+    def __init__(self, *redirect_targets: str) -> None:
+        # form-action also covers where a form's answer redirects: the sign-in form goes on
+        # to the authorize endpoint, the sign-out form to the end-session endpoint.
+        origins = dict.fromkeys(public_origin(url) for url in redirect_targets if url)
         csp = (
             "default-src 'none'; style-src 'self'; img-src 'self' data:; "
-            f"form-action 'self' {auth.scheme}://{auth.netloc}; "
+            f"form-action 'self' {' '.join(origins)}; "
             "frame-ancestors 'none'; object-src 'none'; base-uri 'none'"
         )
         self._always = [
             ("Content-Security-Policy", csp),
             ("X-Content-Type-Options", "nosniff"),
-            ("Referrer-Policy", "no-referrer"),
+            # Same-origin requests keep their Referer and Origin (see refuse_cross_origin);
+            # other sites, the authorization server included, are told nothing.
+            ("Referrer-Policy", "same-origin"),
             ("X-Frame-Options", "DENY"),
         ]
 

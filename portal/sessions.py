@@ -71,7 +71,28 @@ class PortalSessionInterface(RedisSessionInterface):
         if g.get("session_store_down"):
             return
         try:
+            if not session:
+                if session.modified:
+                    self._end(app, session, response)
+                return
             super().save_session(app, session, response)
         except RedisError:
             metrics.REDIS_ERRORS.inc()
             log.error("event=session_save_failed")
+
+    def _end(self, app: Flask, session: ServerSideSession, response: Response) -> None:
+        """Delete an emptied session and expire its cookie with the attributes it was set with.
+
+        Flask-Session expires the cookie without ``Secure``, which a browser ignores for a
+        ``__Host-`` cookie: the user would keep the cookie of a session that is gone.
+        """
+        self.client.delete(self.key_prefix + session.sid)
+        response.delete_cookie(
+            self.get_cookie_name(app),
+            path=self.get_cookie_path(app),
+            domain=self.get_cookie_domain(app),
+            secure=self.get_cookie_secure(app),
+            httponly=self.get_cookie_httponly(app),
+            samesite=self.get_cookie_samesite(app),
+        )
+        response.vary.add("Cookie")

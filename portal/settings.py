@@ -32,6 +32,8 @@ class Settings:
     aa_authorize_url: str
     aa_token_url: str
     aa_revoke_url: str  # empty turns revocation off
+    aa_end_session_url: str  # RP-Initiated Logout endpoint; empty: the platform documents none
+    aa_post_logout_redirect_uri: str  # where the end-session endpoint sends the browser back
     aa_userprofile_url: str
     aa_api_url: str  # base of the flight reports and map data API
     aa_client_id: str
@@ -65,6 +67,12 @@ def _is_loopback(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def public_origin(url: str) -> str:
+    """Return the scheme and host of ``url``: the app's origin, when ``url`` is its callback."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 class _Environment:
@@ -158,18 +166,23 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     env = _Environment(os.environ if environ is None else environ)
     auth_url = env.url("AA_AUTH_URL", SANDBOX_AUTH_URL, base=True)
     on_loopback = _is_loopback(auth_url)
+    redirect_uri = env.url("AA_REDIRECT_URI", "http://127.0.0.1:5000/callback")
     return Settings(
         aa_auth_url=auth_url,
         aa_authorize_url=env.url("AA_AUTHORIZE_URL", auth_url + "/oauth/v2/authorize"),
         aa_token_url=env.url("AA_TOKEN_URL", auth_url + "/oauth/v2/token"),
         aa_revoke_url=env.url("AA_REVOKE_URL", auth_url + "/oauth/v2/revoke", allow_empty=True),
+        aa_end_session_url=env.url("AA_END_SESSION_URL", "", allow_empty=True),
         aa_userprofile_url=env.url("AA_USERPROFILE_URL", auth_url + "/userProfile"),
         aa_api_url=env.url("AA_API_URL", auth_url, base=True),
         aa_client_id=env.required("AA_CLIENT_ID", "the client id of this app"),
         aa_client_secret=env.required("AA_CLIENT_SECRET", "this app's client secret"),
         aa_scopes=env.scopes("AA_SCOPES", "query_userinfo manage_flightreports query_mapdata"),
         aa_client_scopes=env.scopes("AA_CLIENT_SCOPES", "query_mapdata query_mapairdata"),
-        aa_redirect_uri=env.url("AA_REDIRECT_URI", "http://127.0.0.1:5000/callback"),
+        aa_redirect_uri=redirect_uri,
+        aa_post_logout_redirect_uri=env.url(
+            "AA_POST_LOGOUT_REDIRECT_URI", public_origin(redirect_uri) + "/signed-out"
+        ),
         aa_issuer=env.text("AA_ISSUER", auth_url).rstrip("/"),
         aa_require_iss=env.flag("AA_REQUIRE_ISS", "0"),
         aa_use_pkce=env.flag("AA_USE_PKCE", "1"),

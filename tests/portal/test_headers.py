@@ -21,7 +21,7 @@ def test_every_page_carries_the_security_headers(client: FlaskClient, sign_in: S
         for directive in ("frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'"):
             assert directive in csp, path
         assert response.headers["X-Content-Type-Options"] == "nosniff"
-        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["Referrer-Policy"] == "same-origin"
         assert response.headers["Cache-Control"] == "no-store", path
         assert response.mimetype == "text/html", path
         assert "Strict-Transport-Security" not in response.headers

@@ -79,7 +79,7 @@ def test_a_session_past_its_limit_must_sign_in_again(
         session["signed_in_at"] -= 3600
         session["seen_at"] -= 3600
     response = client.get("/profile")
-    assert response.status_code in (303, 401)
+    assert response.status_code == 401
     assert stored_tokens(client) is None
 
 
@@ -107,7 +107,7 @@ def test_sign_out_revokes_deletes_and_kills_the_old_cookie(
     )
     assert refused.json()["error"] == "invalid_grant"
     client.set_cookie(COOKIE, old_sid or "")
-    assert client.get("/profile").status_code in (303, 401)
+    assert client.get("/profile").status_code == 401
 
 
 def test_sign_out_still_works_when_revocation_hangs(
@@ -122,7 +122,7 @@ def test_sign_out_still_works_when_revocation_hangs(
     assert response.status_code == 303
     assert time.monotonic() - started < 7
     assert stored_tokens(client) is None
-    assert client.get("/profile").status_code in (303, 401)
+    assert client.get("/profile").status_code == 401
 
 
 def test_sign_out_without_the_csrf_token_changes_nothing(

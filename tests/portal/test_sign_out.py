@@ -95,6 +95,6 @@ def test_a_post_from_another_origin_is_refused_even_with_the_token(
 
 
 def test_the_site_icon_is_served_and_linked(client: FlaskClient) -> None:
-    icon = client.get("/favicon.ico")
-    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    with client.get("/favicon.ico") as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
     assert b'rel="icon"' in client.get("/").data

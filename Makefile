@@ -16,9 +16,9 @@ run: $(VENV)/.installed
 	@scripts/ensure-system-deps.sh redis-server
 	@scripts/run-dev.sh
 
-## Start Redis, the sandbox, two app instances and nginx balancing between them.
+## Start Redis, the sandbox, two app instances and nginx with TLS in front of them.
 run-cluster: $(VENV)/.installed
-	@scripts/ensure-system-deps.sh redis-server nginx
+	@scripts/ensure-system-deps.sh redis-server nginx envsubst
 	@scripts/run-cluster.sh
 
 ## Start the sandbox alone on http://127.0.0.1:5001.

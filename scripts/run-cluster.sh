@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
 # `make run-cluster`: a private Redis, the sandbox, two app instances under gunicorn and nginx
-# balancing between them, as a load-balanced deployment would run. Every port can be changed:
-#   CLUSTER_PORT=8080 APP1_PORT=5011 APP2_PORT=5012 SANDBOX_PORT=5001 REDIS_PORT=6391
+# terminating TLS in front of them (deploy/nginx, a self-signed certificate), as a deployment
+# runs. Every port can be changed:
+#   CLUSTER_PORT=8443 CLUSTER_HTTP_PORT=8080 APP1_PORT=5011 APP2_PORT=5012 SANDBOX_PORT=5001
+#   REDIS_PORT=6391
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CLUSTER_HOST=${CLUSTER_HOST:-127.0.0.1}
-CLUSTER_PORT=${CLUSTER_PORT:-8080}
+CLUSTER_PORT=${CLUSTER_PORT:-8443}
+CLUSTER_HTTP_PORT=${CLUSTER_HTTP_PORT:-8080}
 APP1_PORT=${APP1_PORT:-5011}
 APP2_PORT=${APP2_PORT:-5012}
 SANDBOX_PORT=${SANDBOX_PORT:-5001}
 REDIS_PORT=${REDIS_PORT:-6391}
 NGINX=${NGINX:-/usr/sbin/nginx}
 RUN_DIR="$PWD/.run/cluster"
-PUBLIC_URL="http://$CLUSTER_HOST:$CLUSTER_PORT"
+PUBLIC_URL="https://$CLUSTER_HOST:$CLUSTER_PORT"
 
 if [ ! -x "$NGINX" ]; then
   echo "run-cluster: nginx is not at $NGINX; install Debian's nginx package or set NGINX" >&2
   exit 1
 fi
 mkdir -p "$RUN_DIR"
+.venv/bin/python deploy/selfsigned.py "$RUN_DIR/tls" "$CLUSTER_HOST" localhost
 
 pids=()
 cleanup() {
@@ -31,7 +35,9 @@ trap cleanup EXIT INT TERM
 
 wait_for() {  # wait_for URL NAME: give each piece 20 s to come up
   for _ in $(seq 200); do
-    if .venv/bin/python -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)" \
+    # The cluster's own certificate is self-signed: trust it, and only it, for this check.
+    if .venv/bin/python -c "import ssl, sys, urllib.request; urllib.request.urlopen(sys.argv[1], \
+      timeout=1, context=ssl.create_default_context(cafile='$RUN_DIR/tls/cert.pem'))" \
       "$1" 2>/dev/null; then
       return 0
     fi
@@ -45,9 +51,10 @@ redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
   --dir "$RUN_DIR" --logfile "$RUN_DIR/redis.log" &
 pids+=($!)
 
-# The nginx URL is not one of the demo client's registered redirect URIs: add it.
+# The nginx URLs are not among the demo client's registered ones: add them.
 SANDBOX_PORT=$SANDBOX_PORT SANDBOX_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
   SANDBOX_EXTRA_REDIRECT_URIS="$PUBLIC_URL/callback" \
+  SANDBOX_EXTRA_POST_LOGOUT_REDIRECT_URIS="$PUBLIC_URL/signed-out" \
   .venv/bin/python -m sandbox >"$RUN_DIR/sandbox.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:$SANDBOX_PORT/.well-known/oauth-authorization-server" sandbox
@@ -59,8 +66,9 @@ export AA_REDIRECT_URI="$PUBLIC_URL/callback"
 export AA_CLIENT_ID=demo-portal
 export AA_CLIENT_SECRET='demo+portal/secret=&%?#2026'
 export AA_REQUIRE_ISS=1
+export AA_END_SESSION_URL="http://127.0.0.1:$SANDBOX_PORT/oauth/v2/logout"
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
-export TRUST_PROXY=1 FORWARDED_ALLOW_IPS=127.0.0.1 GUNICORN_WORKERS=2
+export SESSION_COOKIE_SECURE=1 TRUST_PROXY=1 FORWARDED_ALLOW_IPS=127.0.0.1 GUNICORN_WORKERS=2
 for n in 1 2; do
   port_var="APP${n}_PORT"
   GUNICORN_BIND="127.0.0.1:${!port_var}" .venv/bin/gunicorn -c gunicorn.conf.py \
@@ -70,9 +78,17 @@ done
 wait_for "http://127.0.0.1:$APP1_PORT/healthz" "app instance 1"
 wait_for "http://127.0.0.1:$APP2_PORT/healthz" "app instance 2"
 
-sed -e "s|@RUN_DIR@|$RUN_DIR|g" -e "s|@LISTEN@|$CLUSTER_HOST:$CLUSTER_PORT|g" \
-  -e "s|@APP1@|127.0.0.1:$APP1_PORT|g" -e "s|@APP2@|127.0.0.1:$APP2_PORT|g" \
-  deploy/nginx-cluster.conf.template >"$RUN_DIR/nginx.conf"
+export PORTAL_RUN_DIR="$RUN_DIR" PORTAL_RESOLVER=127.0.0.1 PORTAL_SERVER_NAME="$CLUSTER_HOST"
+export PORTAL_UPSTREAM_SERVERS="server 127.0.0.1:$APP1_PORT; server 127.0.0.1:$APP2_PORT;"
+export PORTAL_PUBLIC_URL="$PUBLIC_URL" PORTAL_HTTPS_LISTEN="$CLUSTER_HOST:$CLUSTER_PORT"
+export PORTAL_HTTP_LISTEN="$CLUSTER_HOST:$CLUSTER_HTTP_PORT"
+export PORTAL_TLS_CERTIFICATE="$RUN_DIR/tls/cert.pem" PORTAL_TLS_CERTIFICATE_KEY="$RUN_DIR/tls/key.pem"
+export PORTAL_ACCESS_LOG="$RUN_DIR/access.log" PORTAL_ERROR_LOG="$RUN_DIR/error.log"
+# Only the ${PORTAL_*} names are filled in; nginx's own $variables stay as they are.
+names=$(compgen -e | grep '^PORTAL_' | sed 's/.*/${&}/' | tr '\n' ' ')
+for name in portal.conf nginx.conf; do
+  envsubst "$names" <"deploy/nginx/$name.template" >"$RUN_DIR/$name"
+done
 "$NGINX" -p "$RUN_DIR" -e "$RUN_DIR/error.log" -c "$RUN_DIR/nginx.conf" &
 pids+=($!)
 wait_for "$PUBLIC_URL/healthz" nginx
@@ -80,9 +96,9 @@ wait_for "$PUBLIC_URL/healthz" nginx
 cat <<MSG
 
   The portal, behind nginx:  $PUBLIC_URL   (instances on :$APP1_PORT and :$APP2_PORT)
+  Its certificate is self-signed ($RUN_DIR/tls/cert.pem): the browser will warn once.
   The sandbox (Altitude Angel stand-in):  http://127.0.0.1:$SANDBOX_PORT
-  Each response's X-Upstream header names the instance that served it.
-  Logs: $RUN_DIR/*.log
+  Logs: $RUN_DIR/*.log (each instance's access log shows which requests it served)
 
   Sign in as alice / wonderland or bob / builder.  Ctrl-C stops everything.
 

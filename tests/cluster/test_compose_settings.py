@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from app import create_app
 from portal.settings import SettingsError, load_settings
 from tests.cluster.conftest import USERS
+from tests.deployed.topology import PLACEHOLDER
 from tests.oauth_driver import SandboxUser, parse_forms
 from tests.services import ROOT, RedisServer, ServiceProcess, sandbox_process
 
@@ -63,20 +64,36 @@ def compose_sandbox(compose: dict[str, Any], redis_server: RedisServer) -> Itera
 def test_the_services_agree_on_urls_and_addresses(compose: dict[str, Any]) -> None:
     services = compose["services"]
     app, sandbox = environment(compose, "app"), environment(compose, "sandbox")
+    nginx = environment(compose, "nginx")
 
     assert services["app"]["deploy"]["replicas"] == 2
     assert sandbox["SANDBOX_ISSUER"] == app["AA_ISSUER"] == "http://localhost:5001"
     assert app["AA_AUTHORIZE_URL"].startswith(sandbox["SANDBOX_ISSUER"] + "/")
+    assert app["AA_END_SESSION_URL"].startswith(sandbox["SANDBOX_ISSUER"] + "/")
     assert app["AA_REDIRECT_URI"] in sandbox["SANDBOX_EXTRA_REDIRECT_URIS"].split()
-    assert urlsplit(app["AA_REDIRECT_URI"]).port == 8080
-    assert services["nginx"]["ports"] == ["127.0.0.1:8080:80"]
+    post_logout = sandbox["SANDBOX_EXTRA_POST_LOGOUT_REDIRECT_URIS"].split()
+    assert load_settings({**app, "SECRET_KEY": "x" * 32}).aa_post_logout_redirect_uri in post_logout
+    assert app["AA_REDIRECT_URI"].startswith(nginx["PORTAL_PUBLIC_URL"] + "/")
+    assert urlsplit(nginx["PORTAL_PUBLIC_URL"]).port == 8443
+    assert "127.0.0.1:8443:443" in services["nginx"]["ports"]
+    assert app["SESSION_COOKIE_SECURE"] == "1" and app["TRUST_PROXY"] == "1"
     nginx_address = services["nginx"]["networks"]["edge"]["ipv4_address"]
     assert app["FORWARDED_ALLOW_IPS"] == nginx_address
     assert app["SECRET_KEY"].startswith("${SECRET_KEY:?")  # no default secret in the file
     for name, service in services.items():
-        assert "healthcheck" in service, name
-        for condition in service.get("depends_on", {}).values():
-            assert condition == {"condition": "service_healthy"}, name
+        if name != "tls":  # a one-shot job, waited for until it completes
+            assert "healthcheck" in service, name
+    assert services["nginx"]["depends_on"]["tls"] == {"condition": "service_completed_successfully"}
+
+
+def test_nginx_is_given_every_setting_of_the_shipped_template(compose: dict[str, Any]) -> None:
+    nginx = compose["services"]["nginx"]
+    template = ROOT / "deploy" / "nginx" / "portal.conf.template"
+    mount = f"./{template.relative_to(ROOT)}:/etc/nginx/templates/default.conf.template:ro"
+
+    assert mount in nginx["volumes"]
+    needed = set(PLACEHOLDER.findall(template.read_text()))
+    assert needed == set(environment(compose, "nginx")) - {"NGINX_ENVSUBST_FILTER"}
 
 
 def test_the_app_settings_of_compose_pass_validation_as_written(compose: dict[str, Any]) -> None:
@@ -87,7 +104,7 @@ def test_the_app_settings_of_compose_pass_validation_as_written(compose: dict[st
     assert settings.aa_token_url == "http://sandbox:5001/oauth/v2/token"
     assert settings.aa_require_iss
     assert settings.flow_trace
-    assert not settings.session_cookie_secure  # plain http on localhost:8080
+    assert settings.session_cookie_secure  # nginx serves https://localhost:8443
     with pytest.raises(SettingsError, match="AA_ALLOW_HTTP"):
         load_settings({**env, "AA_ALLOW_HTTP": "0"})
     with pytest.raises(SettingsError, match="SECRET_KEY"):

@@ -189,23 +189,32 @@ def start_deployed_portal(**app_env: str) -> DeployedPortal:
         redis.url,
         SANDBOX_EXTRA_REDIRECT_URIS=public_url + "/callback",
         SANDBOX_EXTRA_POST_LOGOUT_REDIRECT_URIS=public_url + "/signed-out",
-    ).start()
-    env = {
-        "AA_AUTH_URL": sandbox.url,
-        "AA_CLIENT_ID": "demo-portal",
-        "AA_CLIENT_SECRET": DEMO_SECRET,
-        "AA_REDIRECT_URI": public_url + "/callback",
-        "AA_REQUIRE_ISS": "1",
-        "AA_END_SESSION_URL": sandbox.url + "/oauth/v2/logout",
-        "REDIS_URL": redis.url,
-        "SECRET_KEY": SHARED_SECRET_KEY,
-        "SESSION_COOKIE_SECURE": "1",
-        "TRUST_PROXY": "1",
-        "FORWARDED_ALLOW_IPS": "127.0.0.1",
-        "FLOW_TRACE": "1",
-        **app_env,
-    }
-    instances = [app_instance(env).start() for _ in range(2)]
-    upstreams = [f"127.0.0.1:{instance.port}" for instance in instances]
-    nginx = Nginx(upstreams, https_port=nginx_ports[0], http_port=nginx_ports[1]).start()
-    return DeployedPortal(nginx, instances, sandbox, redis)
+    )
+    nginx = Nginx([], https_port=nginx_ports[0], http_port=nginx_ports[1])
+    portal = DeployedPortal(nginx, [], sandbox, redis)
+    try:
+        sandbox.start()
+        env = {
+            "AA_AUTH_URL": sandbox.url,
+            "AA_CLIENT_ID": "demo-portal",
+            "AA_CLIENT_SECRET": DEMO_SECRET,
+            "AA_REDIRECT_URI": public_url + "/callback",
+            "AA_REQUIRE_ISS": "1",
+            "AA_END_SESSION_URL": sandbox.url + "/oauth/v2/logout",
+            "REDIS_URL": redis.url,
+            "SECRET_KEY": SHARED_SECRET_KEY,
+            "SESSION_COOKIE_SECURE": "1",
+            "TRUST_PROXY": "1",
+            "FORWARDED_ALLOW_IPS": "127.0.0.1",
+            "FLOW_TRACE": "1",
+            **app_env,
+        }
+        for _ in range(2):
+            portal.instances.append(app_instance(env))
+            portal.instances[-1].start()
+        nginx.upstreams = [f"127.0.0.1:{instance.port}" for instance in portal.instances]
+        nginx.start()
+    except BaseException:
+        portal.stop()
+        raise
+    return portal

@@ -29,7 +29,7 @@ from sandbox.faults import Faults, drip_if_noted
 from sandbox.metrics import Metrics
 from sandbox.oauth import init_authorization_server
 from sandbox.refresh import RefreshTokens
-from sandbox.registry import Extra, Registry
+from sandbox.registry import ClientDefaults, Registry
 from sandbox.reports import FlightReports
 from sandbox.seed import seed_reports
 from sandbox.settings import Settings, load_settings
@@ -44,8 +44,12 @@ def build_services(settings: Settings) -> Services:
     """Connect to Redis and build the one owner of each piece of state."""
     db = connect(settings.redis_url)
     family_ttl = max(settings.access_token_ttl, settings.refresh_token_ttl)
-    extra = Extra(settings.extra_redirect_uris, settings.extra_post_logout_redirect_uris)
-    registry = Registry.load(settings.registry_path, extra, db)
+    defaults = ClientDefaults(
+        settings.extra_redirect_uris,
+        settings.extra_post_logout_redirect_uris,
+        settings.secret_methods,
+    )
+    registry = Registry.load(settings.registry_path, defaults, db)
     reports = FlightReports(db)
     seed_reports(db, reports, set(registry.users))
     return Services(
@@ -77,13 +81,17 @@ def configure(app: Flask, settings: Settings, config: Mapping[str, Any]) -> None
 
 
 def register_blueprints(app: Flask, settings: Settings) -> None:
-    """Mount every endpoint at this mode's paths."""
+    """Mount every endpoint this mode offers at this mode's paths."""
     app.register_blueprint(authorize.create_blueprint(settings.paths))
-    app.register_blueprint(token_views.create_blueprint(settings.paths))
+    app.register_blueprint(token_views.create_blueprint(settings))
     app.register_blueprint(userinfo.create_blueprint(settings.paths))
-    app.register_blueprint(end_session.create_blueprint(settings.paths))
-    for module in (login, metadata, metrics, flights, mapdata, admin, assets):
+    app.register_blueprint(flights.create_blueprint(settings))
+    for module in (login, metrics, mapdata, admin, assets):
         app.register_blueprint(module.bp)
+    # Discovery and logout are not in the platform's public documents.
+    if not settings.documented_only:
+        app.register_blueprint(end_session.create_blueprint(settings.paths))
+        app.register_blueprint(metadata.bp)
 
 
 def count_api_requests(response: Response) -> Response:

@@ -7,7 +7,7 @@ import logging
 import redis
 from flask import Flask, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from sandbox.context import services
 from sandbox.report_input import InvalidInput
@@ -48,7 +48,10 @@ def _http_error(error: HTTPException) -> ResponseReturnValue:
         page = render_template("sandbox/error.html", title=error.name, message=error.description)
         return page, error.code
     slug = error.name.lower().replace(" ", "_")
-    return api_error(error.code, slug, error.description or error.name)
+    response, status = api_error(error.code, slug, error.description or error.name)
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)  # RFC 9110 §15.5.6
+    return response, status
 
 
 def _unexpected(error: Exception) -> ResponseReturnValue:

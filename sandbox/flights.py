@@ -10,8 +10,7 @@ from sandbox.context import services
 from sandbox.errors import api_error, invalid_request
 from sandbox.report_input import InvalidInput, parse_report
 from sandbox.resource import current_user, require_token
-
-bp = Blueprint("flights", __name__)
+from sandbox.settings import Settings
 
 SCOPE = "manage_flightreports"
 MAX_PER_PAGE = 100
@@ -33,7 +32,6 @@ def _paging() -> tuple[int, int]:
     return values["page"], values["per_page"]
 
 
-@bp.get("/flightReport")
 @require_token(SCOPE, user=True)
 def list_reports() -> Response:
     """List the user's reports, newest start first, a page at a time."""
@@ -42,7 +40,6 @@ def list_reports() -> Response:
     return jsonify({"items": items, "page": page, "per_page": per_page, "total": total})
 
 
-@bp.get("/flightReport/<flight_id>")
 @require_token(SCOPE, user=True)
 def get_report(flight_id: str) -> Response | tuple[Response, int]:
     """Return one of the user's reports; another user's is as unknown as a missing one."""
@@ -52,7 +49,6 @@ def get_report(flight_id: str) -> Response | tuple[Response, int]:
     return jsonify(report)
 
 
-@bp.put("/flightReport")
 @require_token(SCOPE, user=True)
 def create_report() -> tuple[Response, int]:
     """Create a report from the JSON body; write nothing unless every field is valid."""
@@ -64,7 +60,6 @@ def create_report() -> tuple[Response, int]:
     return jsonify({"flightId": report["flightId"]}), 201
 
 
-@bp.delete("/flightReport/<flight_id>")
 @require_token(SCOPE, user=True)
 def complete_report(flight_id: str) -> Response | tuple[Response, int]:
     """Complete (end) a report; completing it again is a conflict."""
@@ -76,3 +71,16 @@ def complete_report(flight_id: str) -> Response | tuple[Response, int]:
     if completed is None:
         return api_error(409, "conflict", "The flight report is already completed.")
     return jsonify(completed)
+
+
+def create_blueprint(settings: Settings) -> Blueprint:
+    """Return the flight reports API; the platform documents only filing and completing."""
+    bp = Blueprint("flights", __name__)
+    bp.add_url_rule("/flightReport", "create_report", create_report, methods=["PUT"])
+    bp.add_url_rule(
+        "/flightReport/<flight_id>", "complete_report", complete_report, methods=["DELETE"]
+    )
+    if not settings.documented_only:
+        bp.add_url_rule("/flightReport", "list_reports", list_reports, methods=["GET"])
+        bp.add_url_rule("/flightReport/<flight_id>", "get_report", get_report, methods=["GET"])
+    return bp

@@ -82,4 +82,8 @@ def logout() -> Response | tuple[str, int]:
 @bp.get("/sandbox/")
 def home() -> str:
     """Say who is signed in to the sandbox and offer to sign out."""
-    return render_template("sandbox/home.html", user=signed_in_user(), logout=LogoutForm())
+    has_metadata = not services().settings.documented_only
+    discovery = url_for("metadata.authorization_server") if has_metadata else None
+    return render_template(
+        "sandbox/home.html", user=signed_in_user(), logout=LogoutForm(), discovery=discovery
+    )

@@ -60,8 +60,10 @@ def geojson() -> Response:
         candidates += AIR_FEATURES
     user = token_user()
     if user is not None:
-        reports = filter(is_current, services().reports.all(user.username))
-        candidates += [report_feature(report, sandbox_fields=True) for report in reports]
+        state = services()
+        reports = filter(is_current, state.reports.all(user.username))
+        extras = not state.settings.documented_only
+        candidates += [report_feature(report, sandbox_fields=extras) for report in reports]
     features = [f for f in candidates if overlaps(bounds(f["geometry"]), box)]
     return jsonify(
         {

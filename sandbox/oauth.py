@@ -15,11 +15,11 @@ from sandbox.context import Services, services
 from sandbox.grants import (
     AuthorizationCodeGrant,
     ClientCredentialsGrant,
-    RefreshTokenGrant,
     S256CodeChallenge,
     TokenOwner,
 )
 from sandbox.refresh import RefreshToken
+from sandbox.refresh_grant import RefreshTokenGrant
 from sandbox.registry import AUTH_METHODS, GRANT_TYPES, Client
 from sandbox.tokens import AccessToken
 
@@ -89,7 +89,8 @@ def issue_tokens(
     """Issue the token response for one grant; store what must be stored."""
     state = services()
     granted = " ".join(dict.fromkeys((scope or "").split()))
-    subject = user.user.aa_id if user else client.client_id
+    person = user.user if user else None
+    subject = person.aa_id if person else client.client_id
     family = user.family if user else None
     token: dict[str, Any] = {
         "access_token": state.access_tokens.issue(client.client_id, subject, granted, family),
@@ -97,9 +98,9 @@ def issue_tokens(
         "expires_in": state.settings.access_token_ttl,
         "scope": granted,
     }
-    if include_refresh_token and user is not None:
+    if include_refresh_token and user is not None and person is not None:
         token["refresh_token"] = state.refresh_tokens.issue(
-            client.client_id, user.user.username, user.granted_scope, user.family
+            client.client_id, person.username, user.granted_scope, user.family
         )
     return token
 

@@ -20,7 +20,7 @@ class RefreshToken:
     client_id: str
     username: str
     scope: str
-    family: str
+    family: str | None
 
     def check_client(self, client: object) -> bool:
         """Return whether ``client`` is the one the token was issued to."""
@@ -47,8 +47,8 @@ class RefreshTokens:
         self._ttl = ttl
         self._family_ttl = family_ttl
 
-    def issue(self, client_id: str, username: str, scope: str, family: str) -> str:
-        """Return a new refresh token for one login family."""
+    def issue(self, client_id: str, username: str, scope: str, family: str | None) -> str:
+        """Return a new refresh token for one login family (none for a client's own token)."""
         value = secrets.token_urlsafe(48)
         record = {"client_id": client_id, "username": username, "scope": scope, "family": family}
         self._db.set(_live_key(digest(value)), json.dumps(record), ex=self._ttl)
@@ -57,7 +57,7 @@ class RefreshTokens:
     def find(self, value: str) -> RefreshToken | None:
         """Return the live token ``value`` stands for, unless its family was revoked."""
         token = self._load(_live_key(digest(value)), digest(value))
-        if token is None or self.family_revoked(token.family):
+        if token is None or (token.family and self.family_revoked(token.family)):
             return None
         return token
 
@@ -85,9 +85,10 @@ class RefreshTokens:
         self._db.delete(_live_key(token.digest))
         self.revoke_family(token.family)
 
-    def revoke_family(self, family: str) -> None:
+    def revoke_family(self, family: str | None) -> None:
         """Kill every refresh and access token issued in ``family`` at once."""
-        self._db.set(family_revoked_key(family), "1", ex=self._family_ttl)
+        if family is not None:
+            self._db.set(family_revoked_key(family), "1", ex=self._family_ttl)
 
     def family_revoked(self, family: str) -> bool:
         """Return whether ``family`` was revoked."""

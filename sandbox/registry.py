@@ -46,11 +46,12 @@ class AddedURIs:
 
 
 @dataclass(frozen=True)
-class Extra:
-    """URIs the settings add to every client (docker-compose host names)."""
+class ClientDefaults:
+    """What the settings give every client: extra URIs (docker-compose), how secrets travel."""
 
     redirect_uris: tuple[str, ...] = ()
     post_logout_redirect_uris: tuple[str, ...] = ()
+    secret_methods: tuple[str, ...] = AUTH_METHODS
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Client(ClientMixin):
     scopes: tuple[str, ...]
     redirect_uris: tuple[str, ...]
     post_logout_redirect_uris: tuple[str, ...]
+    auth_methods: tuple[str, ...]
     added: AddedURIs
 
     @property
@@ -125,8 +127,8 @@ class Client(ClientMixin):
         return hmac.compare_digest(candidate, self.secret_sha256)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        """Accept the secret in the form body or in HTTP Basic, nothing weaker."""
-        return method in AUTH_METHODS
+        """Accept the secret as the settings allow (body, Basic), nothing weaker."""
+        return method in self.auth_methods
 
     def check_response_type(self, response_type: str) -> bool:
         """Allow the authorization code flow only."""
@@ -140,7 +142,7 @@ class Client(ClientMixin):
 class Registry:
     """Users, clients and scope descriptions, with redirect URIs added at run time in Redis."""
 
-    def __init__(self, data: dict[str, Any], extra: Extra, db: redis.Redis):
+    def __init__(self, data: dict[str, Any], defaults: ClientDefaults, db: redis.Redis):
         self.added = AddedURIs(db)
         self.scopes: dict[str, str] = dict(data["scopes"])
         self.users = {
@@ -153,18 +155,19 @@ class Registry:
                 secret_sha256=item["client_secret_sha256"],
                 name=item["name"],
                 scopes=tuple(item["scopes"]),
-                redirect_uris=tuple(item["redirect_uris"]) + extra.redirect_uris,
+                redirect_uris=tuple(item["redirect_uris"]) + defaults.redirect_uris,
                 post_logout_redirect_uris=tuple(item.get("post_logout_redirect_uris", ()))
-                + extra.post_logout_redirect_uris,
+                + defaults.post_logout_redirect_uris,
+                auth_methods=defaults.secret_methods,
                 added=self.added,
             )
             for item in data["clients"]
         }
 
     @classmethod
-    def load(cls, path: Path, extra: Extra, db: redis.Redis) -> Registry:
+    def load(cls, path: Path, defaults: ClientDefaults, db: redis.Redis) -> Registry:
         """Read the registry file at ``path``."""
-        return cls(json.loads(path.read_text(encoding="utf-8")), extra, db)
+        return cls(json.loads(path.read_text(encoding="utf-8")), defaults, db)
 
     def client(self, client_id: str | None) -> Client | None:
         """Return the client called ``client_id``, if registered."""

@@ -11,6 +11,8 @@ from typing import Any
 
 DEFAULT_REGISTRY = Path(__file__).resolve().parent / "registry.json"
 MAX_CODE_TTL = 60
+MODES = ("aa", "aa-public", "generic")
+SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 
 
 class SettingsError(ValueError):
@@ -60,6 +62,21 @@ class Settings:
         return self.mode == "generic"
 
     @property
+    def documented_only(self) -> bool:
+        """Return whether the sandbox plays only what the platform's public documents describe."""
+        return self.mode == "aa-public"
+
+    @property
+    def rotates_refresh_tokens(self) -> bool:
+        """Return whether each refresh spends the refresh token and issues a new one."""
+        return not self.documented_only
+
+    @property
+    def secret_methods(self) -> tuple[str, ...]:
+        """Return how clients may present their secret: the platform documents the form body."""
+        return ("client_secret_post",) if self.documented_only else SECRET_METHODS
+
+    @property
     def paths(self) -> Paths:
         """Return the OAuth endpoint paths of this mode."""
         return GENERIC_PATHS if self.generic else AA_PATHS
@@ -67,7 +84,7 @@ class Settings:
     @property
     def iss_in_authorization_response(self) -> bool:
         """Return whether authorization responses carry the RFC 9207 ``iss`` parameter."""
-        return self.send_iss and not self.generic
+        return self.send_iss and self.mode == "aa"
 
     def url(self, path: str) -> str:
         """Return the absolute URL of ``path`` under the issuer."""
@@ -98,8 +115,8 @@ def _flag(env: Mapping[str, Any], name: str, default: bool) -> bool:
 
 def _mode(env: Mapping[str, Any]) -> str:
     mode = str(env.get("SANDBOX_MODE") or "aa")
-    if mode not in {"aa", "generic"}:
-        raise SettingsError(f"SANDBOX_MODE must be 'aa' or 'generic', not {mode!r}")
+    if mode not in MODES:
+        raise SettingsError(f"SANDBOX_MODE must be one of {', '.join(MODES)}, not {mode!r}")
     return mode
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, g, request
 from sandbox.context import services
 from sandbox.faults import fault_response
 from sandbox.oauth import authorization_server, grant_type_label
-from sandbox.settings import Paths
+from sandbox.settings import Settings
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -72,9 +72,11 @@ def revoke() -> Response:
     return response
 
 
-def create_blueprint(paths: Paths) -> Blueprint:
+def create_blueprint(settings: Settings) -> Blueprint:
     """Return the token endpoints' blueprint at this mode's paths."""
     bp = Blueprint("token", __name__)
-    bp.add_url_rule(paths.token, "token", token, methods=["POST"])
-    bp.add_url_rule(paths.revoke, "revoke", revoke, methods=["POST"])
+    bp.add_url_rule(settings.paths.token, "token", token, methods=["POST"])
+    # The platform documents no revocation endpoint.
+    if not settings.documented_only:
+        bp.add_url_rule(settings.paths.revoke, "revoke", revoke, methods=["POST"])
     return bp

@@ -88,6 +88,12 @@ def generic_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
 
 
 @pytest.fixture(scope="session")
+def public_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
+    """A sandbox playing only what Altitude Angel's public documents describe."""
+    yield from _started(sandbox_process(redis_server.url, SANDBOX_MODE="aa-public"))
+
+
+@pytest.fixture(scope="session")
 def plain_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
     """A sandbox without ``iss`` responses, admin or faults; its own issuer and redirect URI."""
     service = sandbox_process(

@@ -10,6 +10,7 @@ from flask import Flask, Response, request
 
 from sandbox import (
     admin,
+    admin_clients,
     assets,
     authorize,
     end_session,
@@ -21,6 +22,7 @@ from sandbox import (
     token_views,
     userinfo,
 )
+from sandbox.clients import ClientDefaults
 from sandbox.codes import AuthorizationCodes
 from sandbox.consent import Consents
 from sandbox.context import Services, services
@@ -29,7 +31,7 @@ from sandbox.faults import Faults, drip_if_noted
 from sandbox.metrics import Metrics
 from sandbox.oauth import init_authorization_server
 from sandbox.refresh import RefreshTokens
-from sandbox.registry import ClientDefaults, Registry
+from sandbox.registry import Registry
 from sandbox.reports import FlightReports
 from sandbox.seed import seed_reports
 from sandbox.settings import Settings, load_settings
@@ -86,7 +88,7 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(token_views.create_blueprint(settings))
     app.register_blueprint(userinfo.create_blueprint(settings.paths))
     app.register_blueprint(flights.create_blueprint(settings))
-    for module in (login, metrics, mapdata, admin, assets):
+    for module in (login, metrics, mapdata, admin, admin_clients, assets):
         app.register_blueprint(module.bp)
     # Discovery and logout are not in the platform's public documents.
     if not settings.documented_only:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hmac
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, jsonify, request
 
+from sandbox.client_input import is_redirect_uri
+from sandbox.clients import POST_LOGOUT_REDIRECT_URIS, REDIRECT_URIS
 from sandbox.context import services
 from sandbox.errors import api_error
 from sandbox.faults import (
@@ -18,7 +19,6 @@ from sandbox.faults import (
     MIN_DRIP_INTERVAL,
     Fault,
 )
-from sandbox.registry import POST_LOGOUT_REDIRECT_URIS, REDIRECT_URIS
 from sandbox.report_input import InvalidInput
 
 bp = Blueprint("admin", __name__, url_prefix="/_sandbox")
@@ -41,24 +41,18 @@ def require_admin_secret() -> tuple[Response, int] | None:
     return None
 
 
-def _json_object() -> dict[str, Any]:
+def json_object() -> dict[str, Any]:
+    """Return the request's JSON object body, or raise naming the body as invalid."""
     body = request.get_json(silent=True) if request.is_json else None
     if not isinstance(body, dict):
         raise InvalidInput({"body": "must be a JSON object (Content-Type: application/json)"})
     return body
 
 
-def _is_redirect_uri(value: Any) -> bool:
-    if not isinstance(value, str) or len(value) > 2000:
-        return False
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and "#" not in value
-
-
 @bp.post("/redirect-uris")
 def add_redirect_uri() -> tuple[Response, int]:
     """Register one more exact redirect URI and/or post-logout redirect URI for a client."""
-    body = _json_object()
+    body = json_object()
     registry = services().registry
     fields = {}
     if registry.client(str(body.get("client_id", ""))) is None:
@@ -67,7 +61,7 @@ def add_redirect_uri() -> tuple[Response, int]:
     if not given:
         fields["redirect_uri"] = "give a redirect_uri, a post_logout_redirect_uri or both"
     for name, value in given.items():
-        if not _is_redirect_uri(value):
+        if not is_redirect_uri(value):
             fields[name] = "must be an absolute http(s) URL without a fragment"
     if fields:
         raise InvalidInput(fields)
@@ -112,6 +106,6 @@ def faults() -> Response | tuple[Response, int]:
         return jsonify({"cleared": True}), 200
     if request.method == "GET":
         return jsonify(queue.pending()), 200
-    target, fault, count = _parse_fault(_json_object())
+    target, fault, count = _parse_fault(json_object())
     queue.add(target, fault, count)
     return jsonify({"target": target, "kind": fault.kind, "count": count}), 201

@@ -11,11 +11,12 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import SubmitField
 
+from sandbox.clients import Client
 from sandbox.context import services
 from sandbox.grants import AuthorizationCodeGrant
 from sandbox.login import LogoutForm, signed_in_user
 from sandbox.oauth import Issuer, authorization_server
-from sandbox.registry import Client, User
+from sandbox.registry import User
 from sandbox.settings import Paths
 
 

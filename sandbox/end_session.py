@@ -11,9 +11,10 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField
 
+from sandbox.clients import Client
 from sandbox.context import services
 from sandbox.oauth import authorization_server
-from sandbox.registry import Client, User
+from sandbox.registry import User
 from sandbox.settings import Paths
 
 PARAMETERS = ("client_id", "id_token_hint", "post_logout_redirect_uri", "state")

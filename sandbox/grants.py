@@ -8,9 +8,10 @@ from typing import Any
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 
+from sandbox.clients import SECRET_METHODS, TOKEN_AUTH_METHODS, Client
 from sandbox.codes import AuthorizationCode
 from sandbox.context import services
-from sandbox.registry import AUTH_METHODS, Client, User
+from sandbox.registry import User
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class TokenOwner:
 
 
 class S256CodeChallenge(CodeChallenge):
-    """PKCE with the S256 method only; optional, as on the real platform."""
+    """PKCE with the S256 method only: optional, as on the platform, except for public clients."""
 
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
@@ -34,12 +35,15 @@ class S256CodeChallenge(CodeChallenge):
         data = grant.request.payload.data
         if data.get("code_challenge") and data.get("code_challenge_method") != "S256":
             raise InvalidRequestError("code_challenge_method must be S256.")
+        # RFC 9700 §2.1.1: a public client has nothing but PKCE to bind the code to itself.
+        if grant.request.client.is_public and not data.get("code_challenge"):
+            raise InvalidRequestError("A public client must send a PKCE code_challenge.")
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     """Exchange a single-use code; a replayed code revokes what it produced."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+    TOKEN_ENDPOINT_AUTH_METHODS = list(TOKEN_AUTH_METHODS)
 
     def save_authorization_code(self, code: str, request: Any) -> None:
         """Store the code with its client, redirect URI, scope, user and PKCE challenge."""
@@ -88,7 +92,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     """Issue a client token for scopes the client declared."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+    TOKEN_ENDPOINT_AUTH_METHODS = list(SECRET_METHODS)
 
     def validate_token_request(self) -> None:
         """Also refuse a missing scope or one the client did not declare."""

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify
 
+from sandbox.clients import GRANT_TYPES, PUBLIC
 from sandbox.context import services
-from sandbox.registry import AUTH_METHODS, GRANT_TYPES
 from sandbox.signing import public_jwks
 
 bp = Blueprint("metadata", __name__)
@@ -29,8 +29,8 @@ def server_metadata() -> dict[str, Any]:
         "end_session_endpoint": settings.url(paths.end_session),
         "response_types_supported": ["code"],
         "grant_types_supported": list(GRANT_TYPES),
-        "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
-        "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "token_endpoint_auth_methods_supported": [*settings.secret_methods, PUBLIC],
+        "revocation_endpoint_auth_methods_supported": [*settings.secret_methods, PUBLIC],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": list(state.registry.scopes),
         "authorization_response_iss_parameter_supported": settings.iss_in_authorization_response,

@@ -11,6 +11,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc9207 import IssuerParameter
 from flask import Flask, Response, current_app, g, request
 
+from sandbox.clients import GRANT_TYPES, TOKEN_AUTH_METHODS, Client
 from sandbox.context import Services, services
 from sandbox.grants import (
     AuthorizationCodeGrant,
@@ -20,7 +21,6 @@ from sandbox.grants import (
 )
 from sandbox.refresh import RefreshToken
 from sandbox.refresh_grant import RefreshTokenGrant
-from sandbox.registry import AUTH_METHODS, GRANT_TYPES, Client
 from sandbox.tokens import AccessToken
 
 BEARER = "Bearer"
@@ -53,7 +53,7 @@ class Issuer(IssuerParameter):
 class Revocation(RevocationEndpoint):
     """RFC 7009: a refresh token takes its family with it; an access token is denylisted."""
 
-    CLIENT_AUTH_METHODS = list(AUTH_METHODS)
+    CLIENT_AUTH_METHODS = list(TOKEN_AUTH_METHODS)
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
         """Find the token as the hinted type first, then as the other."""
@@ -115,7 +115,7 @@ def init_authorization_server(app: Flask, state: Services) -> SandboxAuthorizati
     server.init_app(app, query_client=state.registry.client, save_token=save_token)
     server.scopes_supported = list(state.registry.scopes)
     server.register_token_generator("default", issue_tokens)
-    server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=False)])
+    server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True)])
     server.register_grant(RefreshTokenGrant)
     server.register_grant(ClientCredentialsGrant)
     server.register_endpoint(Revocation)

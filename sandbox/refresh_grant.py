@@ -6,10 +6,10 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, grants
 
+from sandbox.clients import TOKEN_AUTH_METHODS
 from sandbox.context import services
 from sandbox.grants import TokenOwner
 from sandbox.refresh import RefreshToken
-from sandbox.registry import AUTH_METHODS
 
 TokenResponse = tuple[int, dict[str, Any], list[tuple[str, str]]]
 
@@ -17,7 +17,7 @@ TokenResponse = tuple[int, dict[str, Any], list[tuple[str, str]]]
 class RefreshTokenGrant(grants.RefreshTokenGrant):
     """Rotate the refresh token on every use (a reused one revokes its family), unless aa-public."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
+    TOKEN_ENDPOINT_AUTH_METHODS = list(TOKEN_AUTH_METHODS)
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
         """Return the live refresh token; on reuse of a rotated one revoke its family."""

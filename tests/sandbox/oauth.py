@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import secrets
+import uuid
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
 from tests.sandbox.flow import DEMO_CLIENT, DEMO_REDIRECT, DEMO_SECRET, TIMEOUT
+from tests.services import ADMIN_SECRET
 
 
 def token_request(
     base_url: str,
     data: dict[str, str],
     client_id: str = DEMO_CLIENT,
-    secret: str = DEMO_SECRET,
+    secret: str | None = DEMO_SECRET,
     basic: bool = False,
     path: str = "/oauth/v2/token",
+    headers: dict[str, str] | None = None,
 ) -> requests.Response:
-    """POST to the token endpoint, authenticating in the form body or with HTTP Basic."""
-    headers = {}
-    if basic:
+    """POST to the token endpoint; the secret goes in the body, in Basic, or (None) nowhere."""
+    headers = dict(headers or {})
+    if secret is None:
+        data = {"client_id": client_id, **data}
+    elif basic:
         # RFC 6749 §2.3.1: form-encode id and secret before Basic-encoding them.
         pair = f"{quote(client_id, safe='')}:{quote(secret, safe='')}"
         headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
@@ -35,8 +42,10 @@ def exchange_code(
 ) -> requests.Response:
     """Exchange an authorization code for tokens."""
     data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
-    data.update({k: v for k, v in extra.items() if k not in ("client_id", "secret", "path")})
-    options = {k: v for k, v in extra.items() if k in ("client_id", "secret", "path")}
+    data.update(
+        {k: v for k, v in extra.items() if k not in ("client_id", "secret", "path", "headers")}
+    )
+    options = {k: v for k, v in extra.items() if k in ("client_id", "secret", "path", "headers")}
     return token_request(base_url, data, **options)
 
 
@@ -90,3 +99,24 @@ def metric(base_url: str, name: str, **labels: str) -> float:
             if ",".join(sorted(found)) == wanted:
                 return float(value)
     return 0.0
+
+
+def register_client(base_url: str, **fields: Any) -> dict[str, Any]:
+    """Register a new client through the admin API and return its registration (and secret)."""
+    body = {"client_id": f"test-{uuid.uuid4().hex[:12]}", "scopes": ["query_userinfo"], **fields}
+    response = requests.post(
+        base_url + "/_sandbox/clients",
+        json=body,
+        headers={"X-Sandbox-Admin": ADMIN_SECRET},
+        timeout=TIMEOUT,
+    )
+    assert response.status_code == 201, response.text
+    registration: dict[str, Any] = response.json()
+    return registration
+
+
+def pkce_pair() -> tuple[str, str]:
+    """Return a fresh PKCE verifier and its S256 challenge."""
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

@@ -20,10 +20,9 @@ def test_admin_needs_the_right_secret(base_url: str) -> None:
 
 def test_admin_is_hidden_without_a_secret(plain_sandbox: ServiceProcess) -> None:
     for headers in ({}, {"X-Sandbox-Admin": ""}):
-        response = requests.post(
-            plain_sandbox.url + "/_sandbox/redirect-uris", headers=headers, json={}, timeout=5
-        )
-        assert response.status_code == 404
+        for path in ("/_sandbox/redirect-uris", "/_sandbox/clients"):
+            response = requests.post(plain_sandbox.url + path, headers=headers, json={}, timeout=5)
+            assert response.status_code == 404
 
 
 def test_registered_redirect_uri_is_accepted_exactly(

@@ -26,6 +26,7 @@ def test_authorization_server_metadata(base_url: str) -> None:
     assert set(metadata["token_endpoint_auth_methods_supported"]) == {
         "client_secret_post",
         "client_secret_basic",
+        "none",
     }
     assert "manage_flightreports" in metadata["scopes_supported"]
     assert "manage_users" in metadata["scopes_supported"]

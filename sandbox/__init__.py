@@ -19,6 +19,7 @@ from sandbox import (
     mapdata,
     metadata,
     metrics,
+    par,
     token_views,
     userinfo,
 )
@@ -30,6 +31,7 @@ from sandbox.errors import register_error_handlers
 from sandbox.faults import Faults, drip_if_noted
 from sandbox.metrics import Metrics
 from sandbox.oauth import init_authorization_server
+from sandbox.pushed import PushedRequests
 from sandbox.refresh import RefreshTokens
 from sandbox.registry import Registry
 from sandbox.reports import FlightReports
@@ -62,6 +64,7 @@ def build_services(settings: Settings) -> Services:
         refresh_tokens=RefreshTokens(db, settings.refresh_token_ttl, family_ttl),
         access_tokens=AccessTokens(db, settings, load_signing_key(db)),
         consents=Consents(db),
+        pushed=PushedRequests(db, settings.par_ttl),
         reports=reports,
         faults=Faults(db, settings.faults),
         metrics=Metrics(),
@@ -90,9 +93,10 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(flights.create_blueprint(settings))
     for module in (login, metrics, mapdata, admin, admin_clients, assets):
         app.register_blueprint(module.bp)
-    # Discovery and logout are not in the platform's public documents.
+    # Discovery, logout and pushed requests are not in the platform's public documents.
     if not settings.documented_only:
         app.register_blueprint(end_session.create_blueprint(settings.paths))
+        app.register_blueprint(par.create_blueprint(settings.paths))
         app.register_blueprint(metadata.bp)
 
 
@@ -113,6 +117,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["sandbox"] = build_services(settings)
     server = init_authorization_server(app, app.extensions["sandbox"])
     server.register_endpoint(end_session.SandboxEndSession)
+    server.register_hook("before_get_authorization_grant", par.use_pushed_parameters)
     register_blueprints(app, settings)
     register_error_handlers(app)
     app.after_request(count_api_requests)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sandbox.consent import Consents
     from sandbox.faults import Faults
     from sandbox.metrics import Metrics
+    from sandbox.pushed import PushedRequests
     from sandbox.reports import FlightReports
 
 
@@ -32,6 +33,7 @@ class Services:
     refresh_tokens: RefreshTokens
     access_tokens: AccessTokens
     consents: Consents
+    pushed: PushedRequests
     reports: FlightReports
     faults: Faults
     metrics: Metrics

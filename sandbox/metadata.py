@@ -27,6 +27,8 @@ def server_metadata() -> dict[str, Any]:
         "revocation_endpoint": settings.url(paths.revoke),
         "userinfo_endpoint": settings.url(paths.userinfo),
         "end_session_endpoint": settings.url(paths.end_session),
+        "pushed_authorization_request_endpoint": settings.url(paths.par),
+        "require_pushed_authorization_requests": settings.require_par,
         "response_types_supported": ["code"],
         "grant_types_supported": list(GRANT_TYPES),
         "token_endpoint_auth_methods_supported": [*settings.secret_methods, PUBLIC],

@@ -40,6 +40,12 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.pushed_requests = Counter(
+            "sandbox_pushed_authorization_requests",
+            "Pushed authorization requests by outcome: success or the OAuth error.",
+            ["outcome"],
+            registry=self.registry,
+        )
 
 
 @bp.get("/metrics")

@@ -28,12 +28,21 @@ class Paths:
     revoke: str
     userinfo: str
     end_session: str
+    par: str
 
 
+# Positional, in the field order: authorize, token, revoke, userinfo, end_session, par.
 AA_PATHS = Paths(
-    "/oauth/v2/authorize", "/oauth/v2/token", "/oauth/v2/revoke", "/userProfile", "/oauth/v2/logout"
+    "/oauth/v2/authorize",
+    "/oauth/v2/token",
+    "/oauth/v2/revoke",
+    "/userProfile",
+    "/oauth/v2/logout",
+    "/oauth/v2/par",
 )
-GENERIC_PATHS = Paths("/o/authorize/", "/o/token/", "/o/revoke/", "/o/userinfo/", "/o/logout/")
+GENERIC_PATHS = Paths(
+    "/o/authorize/", "/o/token/", "/o/revoke/", "/o/userinfo/", "/o/logout/", "/o/par/"
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,8 @@ class Settings:
     access_token_ttl: int
     refresh_token_ttl: int
     code_ttl: int
+    par_ttl: int
+    require_par: bool
     mode: str
     faults: bool
     admin_secret: str | None
@@ -151,6 +162,8 @@ def load_settings(env: Mapping[str, Any]) -> Settings:
         access_token_ttl=_integer(env, "SANDBOX_ACCESS_TOKEN_TTL", 900, 1, 86400),
         refresh_token_ttl=_integer(env, "SANDBOX_REFRESH_TOKEN_TTL", 30 * 86400, 1, 365 * 86400),
         code_ttl=_integer(env, "SANDBOX_CODE_TTL", MAX_CODE_TTL, 1, MAX_CODE_TTL),
+        par_ttl=_integer(env, "SANDBOX_PAR_TTL", 60, 1, 600),
+        require_par=_flag(env, "SANDBOX_REQUIRE_PAR", False),
         mode=_mode(env),
         faults=_flag(env, "SANDBOX_FAULTS", False),
         admin_secret=str(env.get("SANDBOX_ADMIN_SECRET") or "") or None,

@@ -76,8 +76,10 @@ def _started(service: ServiceProcess) -> Iterator[ServiceProcess]:
 
 @pytest.fixture(scope="session")
 def short_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
-    """A sandbox whose access tokens live two seconds, with fault injection off."""
-    service = sandbox_process(redis_server.url, SANDBOX_ACCESS_TOKEN_TTL="2", SANDBOX_FAULTS="0")
+    """A sandbox whose access tokens live two seconds and pushed requests one, faults off."""
+    service = sandbox_process(
+        redis_server.url, SANDBOX_ACCESS_TOKEN_TTL="2", SANDBOX_FAULTS="0", SANDBOX_PAR_TTL="1"
+    )
     yield from _started(service)
 
 
@@ -91,6 +93,12 @@ def generic_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
 def public_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
     """A sandbox playing only what Altitude Angel's public documents describe."""
     yield from _started(sandbox_process(redis_server.url, SANDBOX_MODE="aa-public"))
+
+
+@pytest.fixture(scope="session")
+def hardened_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
+    """A sandbox that requires pushed authorization requests from every client."""
+    yield from _started(sandbox_process(redis_server.url, SANDBOX_REQUIRE_PAR="1"))
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests.sandbox.conftest import ALL_SCOPES, Login, fresh_login
-from tests.sandbox.flow import SandboxBrowser, callback_of
+from tests.sandbox.flow import DEMO_REDIRECT, SandboxBrowser, callback_of
 from tests.sandbox.oauth import api, client_token, exchange_code, refresh, token_request
 from tests.services import ServiceProcess
 
@@ -66,6 +66,17 @@ def test_no_revocation_endpoint(url: str, login: Login) -> None:
     response = token_request(url, {"token": login.refresh_token}, path="/oauth/v2/revoke")
     assert response.status_code == 404
     assert refresh(url, login.refresh_token).status_code == 200
+
+
+def test_no_pushed_authorization_requests(url: str, public_browser: SandboxBrowser) -> None:
+    data = {"response_type": "code", "redirect_uri": DEMO_REDIRECT, "scope": "query_userinfo"}
+    assert token_request(url, data, path="/oauth/v2/par").status_code == 404
+    # A request_uri is no parameter the platform knows: without a redirect_uri it is refused.
+    page = public_browser.get(
+        "/oauth/v2/authorize", client_id="demo-portal", request_uri="urn:x", response_type="code"
+    )
+    assert page.status_code == 400
+    assert "no redirect_uri" in page.text
 
 
 def test_no_end_session_endpoint(public_browser: SandboxBrowser) -> None:

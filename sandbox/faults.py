@@ -15,7 +15,7 @@ from sandbox.store import key
 
 COMMON_KINDS = {"error500", "error503", "error429", "hang", "drip"}
 KINDS = {
-    "token": COMMON_KINDS | {"invalid_grant"},
+    "token": COMMON_KINDS | {"invalid_grant", "late_invalid_grant"},
     "api": COMMON_KINDS | {"invalid_token", "insufficient_scope", "forbidden"},
     "revoke": COMMON_KINDS,
     "userinfo": COMMON_KINDS,
@@ -127,7 +127,9 @@ def fault_response(fault: Fault, needed_scope: str = "") -> Response:
         response = _error(429, "too_many_requests", "Injected fault: slow down.")
         response.headers["Retry-After"] = "2"
         return response
-    if fault.kind == "invalid_grant":
+    if fault.kind in ("invalid_grant", "late_invalid_grant"):
+        if fault.kind == "late_invalid_grant":  # a refusal that arrives after `seconds`
+            time.sleep(fault.seconds)
         return _error(400, "invalid_grant", "Injected fault: the grant is invalid.")
     if fault.kind == "forbidden":
         # A permissions answer about the user, not the token: no WWW-Authenticate error.

@@ -31,6 +31,7 @@ from sandbox.errors import register_error_handlers
 from sandbox.faults import Faults, drip_if_noted
 from sandbox.metrics import Metrics
 from sandbox.oauth import init_authorization_server
+from sandbox.proofs import Proofs, add_nonce
 from sandbox.pushed import PushedRequests
 from sandbox.refresh import RefreshTokens
 from sandbox.registry import Registry
@@ -65,6 +66,7 @@ def build_services(settings: Settings) -> Services:
         access_tokens=AccessTokens(db, settings, load_signing_key(db)),
         consents=Consents(db),
         pushed=PushedRequests(db, settings.par_ttl),
+        proofs=Proofs(db, settings),
         reports=reports,
         faults=Faults(db, settings.faults),
         metrics=Metrics(),
@@ -122,4 +124,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     app.after_request(count_api_requests)
     app.after_request(drip_if_noted)
+    app.after_request(add_nonce)
     return app

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sandbox.consent import Consents
     from sandbox.faults import Faults
     from sandbox.metrics import Metrics
+    from sandbox.proofs import Proofs
     from sandbox.pushed import PushedRequests
     from sandbox.reports import FlightReports
 
@@ -34,6 +35,7 @@ class Services:
     access_tokens: AccessTokens
     consents: Consents
     pushed: PushedRequests
+    proofs: Proofs
     reports: FlightReports
     faults: Faults
     metrics: Metrics

@@ -7,10 +7,13 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
+from flask import g
 
 from sandbox.clients import SECRET_METHODS, TOKEN_AUTH_METHODS, Client
 from sandbox.codes import AuthorizationCode
 from sandbox.context import services
+from sandbox.dpop import DPoPError
+from sandbox.proofs import DPoPProofError
 from sandbox.registry import User
 
 
@@ -21,6 +24,20 @@ class TokenOwner:
     user: User | None
     family: str | None
     granted_scope: str
+
+
+def check_dpop(client: Client, bound_to: str | None = None) -> None:
+    """Refuse, before anything is spent, a request without the DPoP proof it needs (RFC 9449)."""
+    jkt = g.get("dpop_jkt")
+    proofs = services().proofs
+    if jkt is None and proofs.offered and (proofs.required or client.dpop_bound_access_tokens):
+        raise DPoPProofError(DPoPError("This client must send a DPoP proof with token requests."))
+    if bound_to is None:
+        return
+    if jkt is None:
+        raise DPoPProofError(DPoPError("The refresh token is bound to a DPoP key: prove it."))
+    if jkt != bound_to:
+        raise InvalidGrantError("The refresh token is bound to another DPoP key.")
 
 
 class S256CodeChallenge(CodeChallenge):
@@ -44,6 +61,11 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     """Exchange a single-use code; a replayed code revokes what it produced."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = list(TOKEN_AUTH_METHODS)
+
+    def validate_token_request(self) -> None:
+        """Also refuse a request without the DPoP proof its client must send."""
+        super().validate_token_request()
+        check_dpop(self.request.client)
 
     def save_authorization_code(self, code: str, request: Any) -> None:
         """Store the code with its client, redirect URI, scope, user and PKCE challenge."""
@@ -98,6 +120,7 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
         """Also refuse a missing scope or one the client did not declare."""
         super().validate_token_request()
         self.request.client.get_allowed_scope(self.request.payload.scope)
+        check_dpop(self.request.client)
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         """Add a refresh token only where the platform's documents say every response has one."""

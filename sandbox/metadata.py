@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, jsonify
 
 from sandbox.clients import GRANT_TYPES, PUBLIC
 from sandbox.context import services
+from sandbox.dpop import ALGORITHMS
 from sandbox.signing import public_jwks
 
 bp = Blueprint("metadata", __name__)
@@ -39,6 +40,8 @@ def server_metadata() -> dict[str, Any]:
     }
     if not settings.generic:
         metadata["jwks_uri"] = settings.url(JWKS_PATH)
+    if settings.dpop_offered:
+        metadata["dpop_signing_alg_values_supported"] = list(ALGORITHMS)
     return metadata
 
 

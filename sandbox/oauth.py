@@ -24,6 +24,7 @@ from sandbox.refresh_grant import RefreshTokenGrant
 from sandbox.tokens import AccessToken
 
 BEARER = "Bearer"
+DPOP = "DPoP"
 ACCESS_HINT = "access_token"
 
 
@@ -92,15 +93,20 @@ def issue_tokens(
     person = user.user if user else None
     subject = person.aa_id if person else client.client_id
     family = user.family if user else None
+    jkt = g.get("dpop_jkt")
+    access_token = state.access_tokens.issue(client.client_id, subject, granted, family, jkt)
     token: dict[str, Any] = {
-        "access_token": state.access_tokens.issue(client.client_id, subject, granted, family),
-        "token_type": BEARER,
+        "access_token": access_token,
+        "token_type": DPOP if jkt else BEARER,
         "expires_in": state.settings.access_token_ttl,
         "scope": granted,
     }
     if include_refresh_token and user is not None and person is not None:
+        # RFC 9449 §5: a public client's refresh token is bound to its key; a confidential
+        # client's is bound to its client authentication already.
+        bound = jkt if client.is_public else None
         token["refresh_token"] = state.refresh_tokens.issue(
-            client.client_id, person.username, user.granted_scope, user.family
+            client.client_id, person.username, user.granted_scope, user.family, bound
         )
     return token
 

@@ -21,6 +21,7 @@ class RefreshToken:
     username: str
     scope: str
     family: str | None
+    jkt: str | None = None
 
     def check_client(self, client: object) -> bool:
         """Return whether ``client`` is the one the token was issued to."""
@@ -47,10 +48,23 @@ class RefreshTokens:
         self._ttl = ttl
         self._family_ttl = family_ttl
 
-    def issue(self, client_id: str, username: str, scope: str, family: str | None) -> str:
-        """Return a new refresh token for one login family (none for a client's own token)."""
+    def issue(
+        self,
+        client_id: str,
+        username: str,
+        scope: str,
+        family: str | None,
+        jkt: str | None = None,
+    ) -> str:
+        """Return a new refresh token of a login family (none for a client's own), maybe bound."""
         value = secrets.token_urlsafe(48)
-        record = {"client_id": client_id, "username": username, "scope": scope, "family": family}
+        record = {
+            "client_id": client_id,
+            "username": username,
+            "scope": scope,
+            "family": family,
+            "jkt": jkt,
+        }
         self._db.set(_live_key(digest(value)), json.dumps(record), ex=self._ttl)
         return value
 

@@ -8,7 +8,7 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, grants
 
 from sandbox.clients import TOKEN_AUTH_METHODS
 from sandbox.context import services
-from sandbox.grants import TokenOwner
+from sandbox.grants import TokenOwner, check_dpop
 from sandbox.refresh import RefreshToken
 
 TokenResponse = tuple[int, dict[str, Any], list[tuple[str, str]]]
@@ -29,6 +29,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
                 tokens.revoke_family(rotated.family)
                 raise InvalidGrantError("The refresh token was already used; the login is revoked.")
         return found
+
+    def validate_token_request(self) -> None:
+        """Also check the DPoP proof the client or a key-bound refresh token needs."""
+        super().validate_token_request()
+        check_dpop(self.request.client, bound_to=self.request.refresh_token.jkt)
 
     def create_token_response(self) -> TokenResponse:
         """Claim the refresh token atomically so two concurrent refreshes cannot both win."""

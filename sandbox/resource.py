@@ -1,4 +1,4 @@
-"""Protect the API with Authlib's ResourceProtector: Bearer tokens from the header only."""
+"""Protect the API with Authlib's ResourceProtector: Bearer or DPoP tokens from the header only."""
 
 from __future__ import annotations
 
@@ -9,75 +9,65 @@ from typing import Any, NoReturn, TypeVar, cast
 from authlib.integrations.flask_oauth2 import ResourceProtector
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import MissingAuthorizationError, UnsupportedTokenTypeError
-from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError, InvalidTokenError
 from flask import abort, g, jsonify
 
 from sandbox.context import services
+from sandbox.dpop import ALGORITHMS
 from sandbox.faults import fault_response
 from sandbox.registry import User
 from sandbox.tokens import AccessToken
+from sandbox.validators import (
+    BEARER,
+    DPOP,
+    DPoPTokenValidator,
+    MissingScopeError,
+    SandboxTokenValidator,
+    TokenProblem,
+)
 
 View = TypeVar("View", bound=Callable[..., Any])
+ALGS = " ".join(ALGORITHMS)
 
 
-class MissingScopeError(InsufficientScopeError):
-    """The token lacks the scope a route needs; carries that scope for the challenge."""
-
-    def __init__(self, needed: str):
-        super().__init__(f"This call needs the scope: {needed}.")
-        self.needed = needed
-
-
-class SandboxTokenValidator(BearerTokenValidator):
-    """Accept only genuine, unexpired, unrevoked tokens holding one of the route's scopes."""
-
-    def authenticate_token(self, token_string: str) -> AccessToken | None:
-        """Return the token if it is genuine, whatever its state."""
-        return services().access_tokens.read(token_string)
-
-    def validate_token(
-        self, token: AccessToken | None, scopes: list[str], request: Any, user: bool = False
-    ) -> None:
-        """Check expiry exactly, then the denylist in one round trip, then user and scope."""
-        if token is None:
-            raise InvalidTokenError("The access token is malformed or not signed by this server.")
-        if token.is_expired():
-            raise InvalidTokenError("The access token has expired.")
-        if services().access_tokens.is_revoked(token):
-            raise InvalidTokenError("The access token was revoked.")
-        if user and not token.for_user:
-            raise InvalidTokenError("A user token is required.")
-        if self.scope_insufficient(token.scope, scopes):
-            raise MissingScopeError(" ".join(scopes))
+def challenge(error: OAuth2Error) -> tuple[str, int]:
+    """Return the WWW-Authenticate challenge and status for ``error`` (RFC 6750 §3, RFC 9449 §7)."""
+    proofs = services().proofs
+    description = error.get_error_description() or ""
+    if isinstance(error, MissingAuthorizationError | UnsupportedTokenTypeError):
+        # RFC 6750 §3.1: a request without credentials gets a bare challenge.
+        return (f'DPoP algs="{ALGS}"' if proofs.required else BEARER), 401
+    scheme = getattr(error, "scheme", BEARER)
+    if isinstance(error, MissingScopeError):
+        status = 403 if services().settings.generic else 401
+        found = f'{scheme} error="insufficient_scope", scope="{error.needed}"'
+    else:
+        status = 401
+        found = f'{scheme} error="{error.error}", error_description="{description}"'
+    return (found + f', algs="{ALGS}"' if scheme == DPOP else found), status
 
 
 class SandboxProtector(ResourceProtector):
-    """RFC 6750 challenges; insufficient scope is a 401 as on the platform (403 in generic mode)."""
+    """RFC 6750 and RFC 9449 challenges; a missing scope is a 401 as on the platform."""
 
     def raise_error_response(self, error: OAuth2Error) -> NoReturn:
         """Raise the HTTP answer for ``error`` with the right WWW-Authenticate challenge."""
-        description = error.get_error_description() or ""
-        status = 401
+        found, status = challenge(error)
         if isinstance(error, MissingAuthorizationError | UnsupportedTokenTypeError):
-            # RFC 6750 §3.1: a request without credentials gets a bare challenge.
-            challenge = "Bearer"
-            body = {"error": "missing_token", "error_description": "A Bearer token is required."}
-        elif isinstance(error, MissingScopeError):
-            challenge = f'Bearer error="insufficient_scope", scope="{error.needed}"'
-            body = {"error": "insufficient_scope", "error_description": description}
-            status = 403 if services().settings.generic else 401
+            scheme = DPOP if services().proofs.required else BEARER
+            description = f"A {scheme} token is required."
+            body = {"error": "missing_token", "error_description": description}
         else:
-            challenge = f'Bearer error="invalid_token", error_description="{description}"'
-            body = {"error": "invalid_token", "error_description": description}
+            body = {"error": error.error, "error_description": error.get_error_description()}
         response = jsonify(body)
         response.status_code = status
         response.headers["Cache-Control"] = "no-store"
-        response.headers["WWW-Authenticate"] = challenge
+        response.headers["WWW-Authenticate"] = found
         abort(response)
 
 
 protector = SandboxProtector()
 protector.register_token_validator(SandboxTokenValidator())
+protector.register_token_validator(DPoPTokenValidator())
 
 
 def require_token(*scopes: str, target: str = "api", user: bool = False) -> Callable[[View], View]:
@@ -113,7 +103,7 @@ def token_user() -> User | None:
         return None
     user = services().registry.user_by_aa_id(token.subject)
     if user is None:  # the registry changed since the token was issued
-        protector.raise_error_response(InvalidTokenError("The token's user no longer exists."))
+        protector.raise_error_response(TokenProblem("The token's user no longer exists."))
     return user
 
 

@@ -12,6 +12,7 @@ from typing import Any
 DEFAULT_REGISTRY = Path(__file__).resolve().parent / "registry.json"
 MAX_CODE_TTL = 60
 MODES = ("aa", "aa-public", "generic")
+DPOP_CHOICES = ("0", "1", "required")
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 
 
@@ -59,6 +60,9 @@ class Settings:
     code_ttl: int
     par_ttl: int
     require_par: bool
+    dpop: str
+    dpop_nonce: bool
+    dpop_nonce_lifetime: int
     mode: str
     faults: bool
     admin_secret: str | None
@@ -81,6 +85,16 @@ class Settings:
     def rotates_refresh_tokens(self) -> bool:
         """Return whether each refresh spends the refresh token and issues a new one."""
         return not self.documented_only
+
+    @property
+    def dpop_offered(self) -> bool:
+        """Return whether token requests may carry DPoP proofs (never in aa-public mode)."""
+        return self.dpop != "0" and not self.documented_only
+
+    @property
+    def dpop_required(self) -> bool:
+        """Return whether every token request must carry a DPoP proof."""
+        return self.dpop == "required" and self.dpop_offered
 
     @property
     def secret_methods(self) -> tuple[str, ...]:
@@ -131,6 +145,13 @@ def _mode(env: Mapping[str, Any]) -> str:
     return mode
 
 
+def _dpop(env: Mapping[str, Any]) -> str:
+    value = str(env.get("SANDBOX_DPOP") or "1").strip().lower()
+    if value not in DPOP_CHOICES:
+        raise SettingsError(f"SANDBOX_DPOP must be one of {', '.join(DPOP_CHOICES)}, not {value!r}")
+    return value
+
+
 def _registry(env: Mapping[str, Any]) -> Path:
     path = Path(str(env.get("SANDBOX_REGISTRY") or DEFAULT_REGISTRY))
     if not path.is_file():
@@ -164,6 +185,9 @@ def load_settings(env: Mapping[str, Any]) -> Settings:
         code_ttl=_integer(env, "SANDBOX_CODE_TTL", MAX_CODE_TTL, 1, MAX_CODE_TTL),
         par_ttl=_integer(env, "SANDBOX_PAR_TTL", 60, 1, 600),
         require_par=_flag(env, "SANDBOX_REQUIRE_PAR", False),
+        dpop=_dpop(env),
+        dpop_nonce=_flag(env, "SANDBOX_DPOP_NONCE", False),
+        dpop_nonce_lifetime=_integer(env, "SANDBOX_DPOP_NONCE_LIFETIME", 60, 1, 3600),
         mode=_mode(env),
         faults=_flag(env, "SANDBOX_FAULTS", False),
         admin_secret=str(env.get("SANDBOX_ADMIN_SECRET") or "") or None,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from authlib.oauth2.rfc6749 import InvalidRequestError
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 from flask import Blueprint, Response, g, request
 
 from sandbox.context import services
+from sandbox.dpop import DPoPError
 from sandbox.faults import fault_response
 from sandbox.oauth import authorization_server, grant_type_label
+from sandbox.proofs import DPoPProofError
 from sandbox.settings import Settings
 
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -35,6 +37,17 @@ def outcome_of(response: Response) -> str:
     return str(body.get("error", "unknown")) if isinstance(body, dict) else "unknown"
 
 
+def token_proof_problem() -> OAuth2Error | None:
+    """Check the request's DPoP proof, if any, noting its key for the tokens to be bound to."""
+    state = services()
+    urls = [state.settings.url(state.settings.paths.token), request.base_url]
+    try:
+        g.dpop_jkt = state.proofs.check(urls)
+    except DPoPError as problem:
+        return DPoPProofError(problem)
+    return None
+
+
 def token() -> Response:
     """Issue tokens for the authorization code, refresh token and client credentials grants."""
     state = services()
@@ -44,7 +57,7 @@ def token() -> Response:
         counter.labels(grant_type_label(), "fault").inc()
         return fault_response(fault)
     server = authorization_server()
-    problem = form_problem()
+    problem = form_problem() or token_proof_problem()
     if problem is not None:
         response = server.handle_error_response(None, problem)
     else:

@@ -30,6 +30,7 @@ class AccessToken:
     scope: str
     expires_at: int
     family: str | None
+    jkt: str | None = None
 
     @property
     def for_user(self) -> bool:
@@ -63,8 +64,10 @@ class AccessTokens:
         self._settings = settings
         self.signing_key = signing_key
 
-    def issue(self, client_id: str, subject: str, scope: str, family: str | None) -> str:
-        """Return a new access token for ``subject`` holding ``scope``."""
+    def issue(
+        self, client_id: str, subject: str, scope: str, family: str | None, jkt: str | None = None
+    ) -> str:
+        """Return a new access token for ``subject`` holding ``scope``, bound to ``jkt`` if any."""
         now = int(time.time())
         token = AccessToken(
             jti=str(uuid.uuid4()),
@@ -73,6 +76,7 @@ class AccessTokens:
             scope=scope,
             expires_at=now + self._settings.access_token_ttl,
             family=family,
+            jkt=jkt,
         )
         if self._settings.generic:
             return self._issue_opaque(token)
@@ -87,6 +91,8 @@ class AccessTokens:
         }
         if family is not None:
             claims["sid"] = family
+        if jkt is not None:
+            claims["cnf"] = {"jkt": jkt}  # RFC 9449 §6.1
         header = {"alg": ALGORITHM, "kid": self.signing_key.kid}
         return jwt.encode(header, claims, self.signing_key, algorithms=[ALGORITHM])
 
@@ -122,6 +128,7 @@ class AccessTokens:
                 scope=str(claims[SCOPE_CLAIM]),
                 expires_at=int(claims["exp"]),
                 family=str(claims["sid"]) if "sid" in claims else None,
+                jkt=str(claims["cnf"]["jkt"]) if "cnf" in claims else None,
             )
         except (KeyError, TypeError, ValueError):
             return None

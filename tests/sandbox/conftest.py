@@ -97,13 +97,20 @@ def public_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
 
 @pytest.fixture(scope="session")
 def hardened_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
-    """A sandbox that requires pushed authorization requests from every client."""
-    yield from _started(sandbox_process(redis_server.url, SANDBOX_REQUIRE_PAR="1"))
+    """A sandbox that requires pushed requests and DPoP with nonces (rotating each second)."""
+    service = sandbox_process(
+        redis_server.url,
+        SANDBOX_REQUIRE_PAR="1",
+        SANDBOX_DPOP="required",
+        SANDBOX_DPOP_NONCE="1",
+        SANDBOX_DPOP_NONCE_LIFETIME="1",
+    )
+    yield from _started(service)
 
 
 @pytest.fixture(scope="session")
 def plain_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
-    """A sandbox without ``iss`` responses, admin or faults; its own issuer and redirect URI."""
+    """A sandbox without ``iss``, admin, faults or DPoP; its own issuer and redirect URI."""
     service = sandbox_process(
         redis_server.url,
         SANDBOX_SEND_ISS="0",
@@ -112,6 +119,7 @@ def plain_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
         SANDBOX_ISSUER=PLAIN_ISSUER,
         SANDBOX_EXTRA_REDIRECT_URIS=f"{EXTRA_REDIRECT} http://localhost:9/other",
         SANDBOX_EXTRA_POST_LOGOUT_REDIRECT_URIS=EXTRA_SIGNED_OUT,
+        SANDBOX_DPOP="0",
     )
     yield from _started(service)
 

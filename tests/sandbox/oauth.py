@@ -50,11 +50,15 @@ def exchange_code(
 
 
 def refresh(
-    base_url: str, refresh_token: str, path: str = "/oauth/v2/token", **extra: str
+    base_url: str,
+    refresh_token: str,
+    path: str = "/oauth/v2/token",
+    headers: dict[str, str] | None = None,
+    **extra: str,
 ) -> requests.Response:
     """Use a refresh token."""
     data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}
-    return token_request(base_url, data, path=path)
+    return token_request(base_url, data, path=path, headers=headers)
 
 
 def client_token(

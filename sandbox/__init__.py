@@ -23,7 +23,8 @@ from sandbox import (
     token_views,
     userinfo,
 )
-from sandbox.clients import ClientDefaults
+from sandbox.assertions import PrivateKeyJWT
+from sandbox.clients import PRIVATE_KEY_JWT, ClientDefaults
 from sandbox.codes import AuthorizationCodes
 from sandbox.consent import Consents
 from sandbox.context import Services, services
@@ -53,6 +54,7 @@ def build_services(settings: Settings) -> Services:
         settings.extra_redirect_uris,
         settings.extra_post_logout_redirect_uris,
         settings.secret_methods,
+        assertions=not settings.documented_only,
     )
     registry = Registry.load(settings.registry_path, defaults, db)
     reports = FlightReports(db)
@@ -119,6 +121,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["sandbox"] = build_services(settings)
     server = init_authorization_server(app, app.extensions["sandbox"])
     server.register_endpoint(end_session.SandboxEndSession)
+    server.register_client_auth_method(PRIVATE_KEY_JWT, PrivateKeyJWT())
     server.register_hook("before_get_authorization_grant", par.use_pushed_parameters)
     register_blueprints(app, settings)
     register_error_handlers(app)

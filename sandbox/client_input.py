@@ -9,13 +9,18 @@ from collections.abc import Collection
 from typing import Any
 from urllib.parse import urlsplit
 
-from sandbox.clients import PUBLIC
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from sandbox.clients import PRIVATE_KEY_JWT, PUBLIC
 from sandbox.report_input import InvalidInput
 from sandbox.settings import SECRET_METHODS
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9._~-]{1,100}$")
 MAX_URIS = 20
 FLAGS = ("dpop_bound_access_tokens", "require_pushed_authorization_requests")
+METHODS = (*SECRET_METHODS, PRIVATE_KEY_JWT, PUBLIC)
+MAX_KEYS = 10
 PROBLEMS = {"public": "a public client has none", "length": "must be 8 to 200 characters"}
 
 
@@ -43,8 +48,41 @@ def _scopes(body: dict[str, Any], known: Collection[str], fields: dict[str, str]
     return list(dict.fromkeys(value))
 
 
+def parse_jwks(value: Any) -> dict[str, Any]:
+    """Return a JWK Set of public RSA, EC or OKP keys, each with a kid; else raise ValueError."""
+    keys = value.get("keys") if isinstance(value, dict) else None
+    if not isinstance(keys, list) or not 1 <= len(keys) <= MAX_KEYS:
+        raise ValueError(f'must be a JWK Set: {{"keys": [1 to {MAX_KEYS} keys]}}')
+    try:
+        key_set = KeySet.import_key_set({"keys": keys})
+    except (JoseError, ValueError, TypeError, KeyError):
+        raise ValueError("holds a key that is not a valid JWK") from None
+    if any(found.key_type not in ("RSA", "EC", "OKP") for found in key_set.keys):
+        raise ValueError("may hold only RSA, EC or OKP keys")
+    if any(found.is_private for found in key_set.keys):
+        raise ValueError("must hold public keys only: never send a private key")
+    return {"keys": [found.as_dict(private=False) for found in key_set.keys]}
+
+
+def _jwks(body: dict[str, Any], method: Any, fields: dict[str, str]) -> dict[str, Any] | None:
+    if "jwks" not in body:
+        if method == PRIVATE_KEY_JWT:
+            fields["jwks"] = "is required for private_key_jwt"
+        return None
+    if method == PUBLIC:
+        fields["jwks"] = "a public client has no keys"
+        return None
+    try:
+        return parse_jwks(body["jwks"])
+    except ValueError as problem:
+        fields["jwks"] = str(problem)
+        return None
+
+
 def _secret(body: dict[str, Any], method: Any, fields: dict[str, str]) -> str | None:
     secret = body.get("client_secret")
+    if method == PRIVATE_KEY_JWT and secret is None:
+        return None
     if method == PUBLIC:
         if secret is not None:
             fields["client_secret"] = PROBLEMS["public"]
@@ -72,9 +110,8 @@ def parse_client(
     fields: dict[str, str] = {}
     client_id, name = _identity(body, fields)
     method = body.get("token_endpoint_auth_method", "client_secret_post")
-    methods = (*SECRET_METHODS, PUBLIC)
-    if method not in methods:
-        fields["token_endpoint_auth_method"] = f"must be one of {', '.join(methods)}"
+    if method not in METHODS:
+        fields["token_endpoint_auth_method"] = f"must be one of {', '.join(METHODS)}"
     record: dict[str, Any] = {
         "client_id": client_id,
         "name": name,
@@ -88,8 +125,11 @@ def parse_client(
             fields[flag] = "must be true or false"
         record[flag] = body.get(flag, False)
     secret = _secret(body, method, fields)
+    jwks = _jwks(body, method, fields)
     if fields:
         raise InvalidInput(fields)
+    if jwks is not None:
+        record["jwks"] = jwks
     if secret is not None:
         record["client_secret_sha256"] = hashlib.sha256(secret.encode("utf-8")).hexdigest()
     return record, secret

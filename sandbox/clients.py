@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +16,11 @@ from sandbox.store import key
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 PUBLIC = "none"
+PRIVATE_KEY_JWT = "private_key_jwt"
+CREDENTIAL_METHODS = (*SECRET_METHODS, PRIVATE_KEY_JWT)
 # Every way the token endpoint knows; each client accepts only its own. "none" comes last.
-TOKEN_AUTH_METHODS = (*SECRET_METHODS, PUBLIC)
+TOKEN_AUTH_METHODS = (*CREDENTIAL_METHODS, PUBLIC)
+JWKS = "jwks"
 ADDITIONS_TTL = 7 * 86400
 REDIRECT_URIS = "redirect-uris"
 POST_LOGOUT_REDIRECT_URIS = "post-logout-redirect-uris"
@@ -44,6 +48,15 @@ class ClientAdditions:
         """Return every URI of ``kind`` added for the client."""
         return sorted(str(uri) for uri in self._db.smembers(key(kind, client_id)))
 
+    def set_jwks(self, client_id: str, jwks: dict[str, Any]) -> None:
+        """Register the public keys a client signs its assertions with, replacing any before."""
+        self._db.set(key(JWKS, client_id), json.dumps(jwks), ex=ADDITIONS_TTL)
+
+    def jwks(self, client_id: str) -> dict[str, Any] | None:
+        """Return the JWK Set the admin API registered for the client, if any."""
+        stored = self._db.get(key(JWKS, client_id))
+        return dict(json.loads(str(stored))) if stored else None
+
 
 @dataclass(frozen=True)
 class ClientDefaults:
@@ -52,6 +65,7 @@ class ClientDefaults:
     redirect_uris: tuple[str, ...] = ()
     post_logout_redirect_uris: tuple[str, ...] = ()
     secret_methods: tuple[str, ...] = SECRET_METHODS
+    assertions: bool = True
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,8 @@ class Client(ClientMixin):
     dpop_bound_access_tokens: bool
     require_pushed_authorization_requests: bool
     secret_methods: tuple[str, ...]
+    assertions: bool
+    registered_jwks: dict[str, Any] | None
     added: ClientAdditions
 
     @property
@@ -80,6 +96,10 @@ class Client(ClientMixin):
         """Return the RFC 7591 metadata Authlib's end-session endpoint reads."""
         added = self.added.all(POST_LOGOUT_REDIRECT_URIS, self.client_id)
         return {"post_logout_redirect_uris": [*self.post_logout_redirect_uris, *added]}
+
+    def public_jwks(self) -> dict[str, Any] | None:
+        """Return the keys that verify the client's assertions: the admin API's, else its own."""
+        return self.added.jwks(self.client_id) or self.registered_jwks
 
     def get_client_id(self) -> str:
         """Return the client's identifier."""
@@ -113,9 +133,11 @@ class Client(ClientMixin):
         return hmac.compare_digest(candidate, self.secret_sha256)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        """Accept only what the client registered: its secret as the settings allow, or none."""
+        """Accept what the client has: its secret as the settings allow, its keys, or none."""
         if method == PUBLIC:
             return self.is_public
+        if method == PRIVATE_KEY_JWT:
+            return self.assertions and self.public_jwks() is not None
         return self.secret_sha256 is not None and method in self.secret_methods
 
     def check_response_type(self, response_type: str) -> bool:
@@ -147,5 +169,7 @@ def client_from_record(
             item.get("require_pushed_authorization_requests", False)
         ),
         secret_methods=defaults.secret_methods,
+        assertions=defaults.assertions,
+        registered_jwks=item.get("jwks"),
         added=added,
     )

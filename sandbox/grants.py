@@ -9,7 +9,7 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grant
 from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import g
 
-from sandbox.clients import SECRET_METHODS, TOKEN_AUTH_METHODS, Client
+from sandbox.clients import CREDENTIAL_METHODS, TOKEN_AUTH_METHODS, Client
 from sandbox.codes import AuthorizationCode
 from sandbox.context import services
 from sandbox.dpop import DPoPError
@@ -114,7 +114,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     """Issue a client token for scopes the client declared."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = list(SECRET_METHODS)
+    TOKEN_ENDPOINT_AUTH_METHODS = list(CREDENTIAL_METHODS)
 
     def validate_token_request(self) -> None:
         """Also refuse a missing scope or one the client did not declare."""

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify
 
-from sandbox.clients import GRANT_TYPES, PUBLIC
+from sandbox.assertions import ALGORITHMS as ASSERTION_ALGORITHMS
+from sandbox.clients import GRANT_TYPES, PRIVATE_KEY_JWT, PUBLIC
 from sandbox.context import services
 from sandbox.dpop import ALGORITHMS
 from sandbox.signing import public_jwks
@@ -21,6 +22,7 @@ def server_metadata() -> dict[str, Any]:
     state = services()
     settings = state.settings
     paths = settings.paths
+    methods = [*settings.secret_methods, PRIVATE_KEY_JWT, PUBLIC]
     metadata: dict[str, Any] = {
         "issuer": settings.issuer,
         "authorization_endpoint": settings.url(paths.authorize),
@@ -32,8 +34,10 @@ def server_metadata() -> dict[str, Any]:
         "require_pushed_authorization_requests": settings.require_par,
         "response_types_supported": ["code"],
         "grant_types_supported": list(GRANT_TYPES),
-        "token_endpoint_auth_methods_supported": [*settings.secret_methods, PUBLIC],
-        "revocation_endpoint_auth_methods_supported": [*settings.secret_methods, PUBLIC],
+        "token_endpoint_auth_methods_supported": methods,
+        "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
+        "revocation_endpoint_auth_methods_supported": methods,
+        "revocation_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGORITHMS),
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": list(state.registry.scopes),
         "authorization_response_iss_parameter_supported": settings.iss_in_authorization_response,

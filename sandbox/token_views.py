@@ -24,7 +24,8 @@ def form_problem() -> InvalidRequestError | None:
     repeated = sorted(name for name in request.form if len(request.form.getlist(name)) > 1)
     if repeated:
         return InvalidRequestError(f"Repeated parameter: {repeated[0]}.")
-    if "client_secret" in request.form and request.authorization is not None:
+    ways = ("client_secret" in request.form, "client_assertion" in request.form)
+    if sum(ways) + (request.authorization is not None) > 1:
         return InvalidRequestError("Use one client authentication method, not two.")
     return None
 

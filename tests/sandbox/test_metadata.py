@@ -26,8 +26,12 @@ def test_authorization_server_metadata(base_url: str) -> None:
     assert set(metadata["token_endpoint_auth_methods_supported"]) == {
         "client_secret_post",
         "client_secret_basic",
+        "private_key_jwt",
         "none",
     }
+    assert {"RS256", "PS256", "ES256", "EdDSA"} <= set(
+        metadata["token_endpoint_auth_signing_alg_values_supported"]
+    )
     assert "manage_flightreports" in metadata["scopes_supported"]
     assert "manage_users" in metadata["scopes_supported"]
 

@@ -235,3 +235,26 @@ def test_drip_on_revoke_and_api_still_answers_for_real(
     assert revoke(base_url, alice.access_token).status_code == 200
     assert time.monotonic() - started >= 1.0
     assert api(base_url, "GET", "/userProfile", alice.access_token).status_code == 401
+
+
+def test_late_invalid_grant_refuses_after_a_delay_and_spends_nothing(
+    base_url: str, admin_headers: dict[str, str], alice: Login
+) -> None:
+    inject(base_url, admin_headers, target="token", kind="late_invalid_grant", seconds=0.5)
+    started = time.monotonic()
+    late = refresh(base_url, alice.refresh_token)
+    assert time.monotonic() - started >= 0.5
+    assert late.status_code == 400
+    assert late.json()["error"] == "invalid_grant"
+    assert refresh(base_url, alice.refresh_token).status_code == 200
+
+
+def test_forbidden_is_a_403_without_a_token_challenge(
+    base_url: str, admin_headers: dict[str, str], alice: Login
+) -> None:
+    inject(base_url, admin_headers, target="api", kind="forbidden")
+    refused = api(base_url, "GET", "/flightReport", alice.access_token)
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "forbidden"
+    assert "WWW-Authenticate" not in refused.headers
+    assert api(base_url, "GET", "/flightReport", alice.access_token).status_code == 200

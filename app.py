@@ -12,13 +12,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import account, auth, flights, flow, health
 from portal.errors import register_error_handlers
-from portal.extensions import csrf
+from portal.extensions import csrf, limiter
 from portal.hooks import register_request_hooks
 from portal.logs import configure_logging
 from portal.redis_client import connect
 from portal.services import build_services
 from portal.sessions import PortalSessionInterface
 from portal.settings import Settings, load_settings
+from portal.sweep import register_commands
 
 SESSION_COOKIE = "portal_session"
 
@@ -33,6 +34,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_request_hooks(app)
+    register_commands(app)
     if settings.trust_proxy:
         n = settings.trust_proxy
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0, x_port=0)  # type: ignore[method-assign]
@@ -54,7 +56,33 @@ def flask_config(settings: Settings) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session that holds it
         "PORTAL_SETTINGS": settings,
+        "RATELIMIT_STORAGE_URI": limiter_storage_uri(settings.redis_url),
+        "RATELIMIT_STORAGE_OPTIONS": limiter_storage_options(settings),
+        "RATELIMIT_KEY_PREFIX": "",  # the storage's own prefix below names the keys
+        # A Redis failure must not turn into a 500 here: the request goes on and meets the
+        # same failure where the app handles it (a 503 page).
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_HEADERS_ENABLED": False,
     }
+
+
+def limiter_storage_uri(redis_url: str) -> str:
+    """Name the app's Redis the way the limits library does."""
+    for ours, theirs in (("unix://", "redis+unix://"), ("rediss+cluster://", "redis+cluster://")):
+        if redis_url.startswith(ours):
+            return theirs + redis_url[len(ours) :]
+    return redis_url
+
+
+def limiter_storage_options(settings: Settings) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "key_prefix": "portal:ratelimit",
+        "socket_timeout": settings.redis_timeout,
+        "socket_connect_timeout": settings.redis_timeout,
+    }
+    if settings.redis_url.startswith("rediss+cluster://"):
+        options["ssl"] = True
+    return options
 
 
 def register_extensions(app: Flask, settings: Settings) -> None:
@@ -63,8 +91,10 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     app.extensions["portal"] = build_services(settings, redis)
     app.session_interface = PortalSessionInterface(app, redis, key_prefix="portal:session:")
     csrf.init_app(app)
+    limiter.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["flight_id"] = flights.FlightIdConverter
     for blueprint in (account.bp, auth.bp, flights.bp, flow.bp, health.bp):
         app.register_blueprint(blueprint)

@@ -17,6 +17,7 @@ class Plan:
     storm_ttl: int  # the storm sandbox's access token lifetime, seconds
     signins: int
     scale_connections: int
+    flood_requests: int  # anonymous /login requests per flood
 
 
 FULL = Plan(
@@ -30,6 +31,7 @@ FULL = Plan(
     storm_ttl=16,
     signins=5,
     scale_connections=32,
+    flood_requests=10_000,
 )
 
 SMOKE = Plan(
@@ -43,4 +45,5 @@ SMOKE = Plan(
     storm_ttl=6,
     signins=1,
     scale_connections=16,
+    flood_requests=200,
 )

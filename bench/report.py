@@ -17,6 +17,7 @@ FINDINGS = HERE / "findings.md"
 def write(results: dict[str, Any], out: Path) -> None:
     plot.draw(results["overhead"], out / "results.png")
     sections = [header, summary, throughput_section, cpu_section, profile_section, redis_section]
+    sections += [flood_section]
     sections += [storm_section, signin_section, scale_section, findings_section]
     text = "\n".join(line for section in sections for line in section(results))
     (out / "RESULTS.md").write_text(text.rstrip() + "\n")
@@ -158,6 +159,40 @@ def redis_section(r: dict[str, Any]) -> list[str]:
             f"| {label} | {v['reads']:g} | {v['writes']:g} | {commands} | "
             f"{v['bytes_to_redis']:.0f} / {v['bytes_from_redis']:.0f} | {first_commands} | "
             f"{memory} |"
+        )
+    return [*lines, ""]
+
+
+def flood_section(r: dict[str, Any]) -> list[str]:
+    if "floods" not in r:
+        return []
+    f = r["floods"]
+    lines = [
+        "### 2b. What anonymous traffic leaves in Redis",
+        "",
+        "Cookie-less GETs against an app on an empty Redis, behind one proxy so each request "
+        "can carry its own address (`TRUST_PROXY=1`, `X-Forwarded-For`), with the default "
+        "limit of 20 sign-ins a minute per address. Bytes are `MEMORY USAGE` summed over every "
+        'key left; "after 10 minutes" counts the keys whose TTL outlasts ten minutes.',
+        "",
+        "| | Requests | Answers | Keys left | Bytes per request | Largest key | Longest TTL "
+        "| Left after 10 minutes |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    names = {
+        "anonymous_pages": "`GET /flight-reports/new`, many addresses",
+        "one_address": "`GET /login`, one address",
+        "many_addresses": "`GET /login`, a new address each",
+    }
+    for key, label in names.items():
+        x = f[key]
+        answers = ", ".join(f"{n} × {s}" for s, n in x["statuses"].items())
+        kinds = ", ".join(f"{k} {v['keys']}" for k, v in x["kinds"].items()) or "none"
+        left = x["left_after_ten_minutes"]
+        lines.append(
+            f"| {label} | {x['requests']} | {answers} | {x['keys']} ({kinds}) | "
+            f"{x['bytes_per_request']:.0f} B | {x['largest_key_bytes']} B | "
+            f"{x['longest_ttl']} s | {left['keys']} keys, {left['bytes']} B |"
         )
     return [*lines, ""]
 

@@ -15,9 +15,10 @@ from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
 
-from tests.cluster.balancer import NGINX, Nginx
+from tests.deployed.topology import NGINX, Nginx
 from tests.services import (
     DEMO_CLIENT_SECRET,
+    METRICS_TOKEN,
     PYTHON,
     RedisServer,
     ServiceProcess,
@@ -204,5 +205,8 @@ def portal_env(
         "AA_REQUIRE_ISS": "1",
         "REDIS_URL": redis.url,
         "SECRET_KEY": SECRET_KEY,
+        "METRICS_TOKEN": METRICS_TOKEN,
+        # The scenarios sign many users in from 127.0.0.1; the limit is not what is measured.
+        "LOGIN_RATE_LIMIT": "100000 per minute",
         **extra,
     }

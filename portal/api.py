@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import urllib3
 
@@ -25,6 +25,9 @@ T = TypeVar("T")
 # Told of every call: operation, "METHOD /path", HTTP status, seconds taken.
 CallObserver = Callable[[str, str, str, float], None]
 CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
+# A flight id as the platform issues them (GUIDs; letters, digits, "-" and "_" at most). Any
+# other id is refused before a request is built: "..", "%2F" and the like never reach the API.
+FLIGHT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 class ApiError(Exception):
@@ -37,6 +40,10 @@ class ApiError(Exception):
 
 class InvalidToken(ApiError):
     """401 ``invalid_token``: the access token is expired, revoked or malformed."""
+
+
+class Forbidden(ApiError):
+    """403 without ``insufficient_scope``: the user may not do this, whatever the token."""
 
 
 class InsufficientScope(ApiError):
@@ -101,7 +108,7 @@ class PlatformApi:
         return _decode(ReportPage.from_api, body)
 
     def get_report(self, token: str, flight_id: str) -> FlightReport:
-        url = f"{self._base}/flightReport/{quote(flight_id, safe='')}"
+        url = self._report_url(flight_id)
         return _decode(FlightReport.from_api, self._call("get_report", "GET", url, token))
 
     def create_report(self, token: str, draft: dict[str, Any]) -> str:
@@ -109,7 +116,7 @@ class PlatformApi:
         return _decode(lambda b: str(b["flightId"]), body)
 
     def complete_report(self, token: str, flight_id: str) -> None:
-        url = f"{self._base}/flightReport/{quote(flight_id, safe='')}"
+        url = self._report_url(flight_id)
         self._call("complete_report", "DELETE", url, token)
 
     def user_profile(self, token: str) -> UserProfile:
@@ -120,6 +127,11 @@ class PlatformApi:
         query = urlencode({"n": box.north, "e": box.east, "s": box.south, "w": box.west})
         body = self._call("map_data", "GET", f"{self._base}/v2/mapdata/geojson?{query}", token)
         return _decode(lambda b: [MapFeature.from_api(f) for f in b.get("features", [])], body)
+
+    def _report_url(self, flight_id: str) -> str:
+        if not FLIGHT_ID.fullmatch(flight_id):
+            raise NotFound("no such flight id", 404)
+        return f"{self._base}/flightReport/{flight_id}"
 
     def _call(self, operation: str, method: str, url: str, token: str, payload: Any = None) -> Any:
         """Send one request with the token in the Authorization header only."""
@@ -147,10 +159,7 @@ def _parse(response: urllib3.BaseHTTPResponse) -> Any:
     """Return the JSON body of a success; raise the matching ApiError otherwise."""
     status = response.status
     if status in (401, 403):
-        challenge = dict(CHALLENGE_PARAM.findall(response.headers.get("WWW-Authenticate", "")))
-        if challenge.get("error") == "insufficient_scope":
-            raise InsufficientScope(challenge.get("scope", ""), status)
-        raise InvalidToken(challenge.get("error_description", "token rejected"), status)
+        _raise_for_challenge(status, response.headers.get("WWW-Authenticate", ""))
     if status == 429 or status >= 500:
         raise ApiUnavailable(f"HTTP {status}", _retry_after(response))
     try:
@@ -166,6 +175,24 @@ def _parse(response: urllib3.BaseHTTPResponse) -> Any:
     if status >= 400:
         raise ApiError(f"HTTP {status}", status)
     return body
+
+
+def _raise_for_challenge(status: int, header: str) -> None:
+    """Tell "refresh the token" from "ask for more consent" from "not allowed" (RFC 6750 §3.1).
+
+    Only a 401 that says ``invalid_token``, or gives no error at all, calls for a refresh: a
+    403 is an answer about permissions, and refreshing would spend the refresh token for
+    nothing.
+    """
+    challenge = dict(CHALLENGE_PARAM.findall(header))
+    error = challenge.get("error")
+    if error == "insufficient_scope":
+        raise InsufficientScope(challenge.get("scope", ""), status)
+    if status == 403:
+        raise Forbidden("forbidden", status)
+    if error in (None, "invalid_token"):
+        raise InvalidToken(challenge.get("error_description", "token rejected"), status)
+    raise ApiError(f"HTTP 401 {error}", status)
 
 
 @cache

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
+    after_this_request,
     current_app,
     g,
     redirect,
@@ -18,73 +19,105 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import generate_csrf
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from portal import flow_steps, login, metrics, signout
+from portal import flow_steps, metrics, signout
 from portal.api import ApiError
+from portal.callback_params import callback_params_are_sound
 from portal.errors import render_error
+from portal.extensions import limiter
 from portal.messages import PAGES
 from portal.oauth import TokenRejected
+from portal.pending import PendingSignIn
 from portal.redirects import safe_next
 from portal.scopes import requested_scope
 from portal.services import services
 from portal.tokens import UserToken, token_from_response
-from portal.user import sign_out_locally
+from portal.user import end_login, sign_out_locally
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
 
 
+def _sign_in_rate() -> str:
+    return str(services().settings.login_rate_limit)
+
+
 @bp.get("/login")
+@limiter.limit(_sign_in_rate)
 def login_start() -> Response:
-    """Start a sign-in: remember the transaction, send the browser to the authorize page."""
+    """Start a sign-in: remember the attempt, send the browser to the authorize page."""
     settings = services().settings
     next_path = safe_next(request.args.get("next"))
     scope = requested_scope(request.args, _granted_scope(), settings)
-    tx = login.begin(session, next_path, scope, settings.aa_use_pkce)
-    url = services().oauth.authorization_url(tx.state, tx.code_verifier, scope)
-    log.info("event=login_started pkce=%s", bool(tx.code_verifier))
-    return no_store(redirect(url, 302))
+    pending = services().pending.begin(next_path, scope, settings.aa_use_pkce)
+    url = services().oauth.authorization_url(pending.state, pending.code_verifier, scope)
+    response = no_store(redirect(url, 302))
+    services().pending.bind(pending, request, response)
+    log.info("event=login_started pkce=%s", bool(pending.code_verifier))
+    return response
 
 
 @bp.get("/callback")
+@limiter.limit(_sign_in_rate)
 def callback() -> Response:
     """Finish a sign-in: check the response, exchange the code, start a fresh session."""
     params = request.args
-    tx = login.take(session, params.get("state"))
-    if tx is None or not login.claim(services().redis, tx.state):
+    if not callback_params_are_sound(params):
+        return refuse("malformed_callback", 400)
+    pending = _take_pending(params["state"])
+    if pending is None:
         return refuse("invalid_state", 400)
     problem = _check_issuer(params.get("iss"))
     if problem:
         return refuse(problem, 400)
     if "error" in params:
-        return refuse(params["error"], 400 if params["error"] != "access_denied" else 403, tx.next)
-    code = params.get("code")
-    if not code or len(code) > 2048:
-        return refuse("invalid_request", 400)
+        error = params["error"]
+        return refuse(error, 403 if error == "access_denied" else 400, pending.next)
+    return _redeem(params, pending)
+
+
+def _take_pending(state: str) -> PendingSignIn | None:
+    """Spend the browser's attempt for ``state``, and expire its cookie whatever happens."""
+    expired: list[str] = []
+    pending = services().pending.take(state, request.cookies, expired)
+
+    @after_this_request
+    def expire_cookies(response: Response) -> Response:
+        services().pending.expire(response, expired)
+        return response
+
+    return pending
+
+
+def _redeem(params: MultiDict[str, str], pending: PendingSignIn) -> Response:
+    """Exchange the code for tokens and sign the user in."""
+    code = params["code"]
     trace_steps = g.setdefault("trace_steps", [])
-    trace_steps += flow_steps.sign_in_request(services().settings, tx)
+    trace_steps += flow_steps.sign_in_request(services().settings, pending)
     trace_steps += flow_steps.callback_received(params, "iss" in params)
     started = time.perf_counter()
     try:
-        response = services().oauth.exchange_code(code, tx.code_verifier)
-        token = token_from_response(response, tx.scope)
+        response = services().oauth.exchange_code(code, pending.code_verifier)
+        token = token_from_response(response, pending.scope)
     except TokenRejected:
         return refuse("token_rejected", 400)
     except (KeyError, ValueError):
         return refuse("invalid_token_response", 502)
     elapsed_ms = (time.perf_counter() - started) * 1000
-    trace_steps += flow_steps.code_exchanged(services().settings, code, tx, response, elapsed_ms)
+    settings = services().settings
+    trace_steps += flow_steps.code_exchanged(settings, code, pending, response, elapsed_ms)
     _start_signed_in_session(token)
     metrics.LOGINS.labels("success").inc()
     log.info("event=login_succeeded")
-    return no_store(redirect(tx.next, 303))
+    return no_store(redirect(pending.next, 303))
 
 
 @bp.post("/logout")
 def logout() -> Response:
     """Sign out here, then at the authorization server when it offers an end-session endpoint."""
-    sign_out_locally(revoke=True)
+    sign_out_locally(wait=True)
     log.info("event=signed_out")
     url = end_session_url()
     return no_store(redirect(url or url_for("auth.signed_out"), 303))
@@ -132,7 +165,9 @@ def _check_issuer(issuer: str | None) -> str | None:
     settings = services().settings
     if issuer is None:
         return "missing_issuer" if settings.aa_require_iss else None
-    if settings.aa_issuer and not secrets.compare_digest(issuer, settings.aa_issuer):
+    if settings.aa_issuer and not secrets.compare_digest(
+        issuer.encode(), settings.aa_issuer.encode()
+    ):
         return "issuer_mismatch"
     return None
 
@@ -140,13 +175,15 @@ def _check_issuer(issuer: str | None) -> str | None:
 def _start_signed_in_session(token: UserToken) -> None:
     """Store the tokens under a new login id and move the user to a new session id."""
     svc = services()
+    now = int(time.time())
     login_id = secrets.token_urlsafe(24)
-    saved = svc.tokens.create(login_id, token)
+    saved = svc.tokens.create(
+        login_id, token, idle_deadline=now + svc.settings.session_idle_timeout
+    )
     name, aa_id = _profile_summary(saved)
     previous_login = session.get("login_id")
-    if previous_login:
-        svc.tokens.clear(previous_login)
-    now = int(time.time())
+    if previous_login:  # a new sign-in (or more consent) replaces the old login and its grant
+        end_login(previous_login, wait=False)
     session.clear()
     session.update(
         login_id=login_id,

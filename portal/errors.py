@@ -6,13 +6,14 @@ import logging
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request, url_for
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from portal import metrics
-from portal.api import ApiError, ApiUnavailable, InsufficientScope, NotFound
+from portal.api import ApiError, ApiUnavailable, Forbidden, InsufficientScope, NotFound
 from portal.messages import PAGES, Message
 from portal.oauth import AuthServerUnavailable
 from portal.redirects import safe_next
@@ -32,6 +33,8 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(SessionStoreUnavailable, store_unavailable)
     app.register_error_handler(RedisError, store_unavailable)
     app.register_error_handler(NotFound, lambda e: render_error(404, "not_found"))
+    app.register_error_handler(Forbidden, lambda e: render_error(403, "forbidden"))
+    app.register_error_handler(RateLimitExceeded, rate_limited)
     app.register_error_handler(ApiError, lambda e: render_error(502, "api_error"))
     app.register_error_handler(CSRFError, lambda e: render_error(400, "csrf"))
     app.register_error_handler(HTTPException, http_error)
@@ -82,7 +85,7 @@ def sign_in_required(error: SignInRequired) -> Response:
     A bounce would sign a user who just signed out straight back in wherever the authorization
     server still remembers them: signing in again must be the user's own action.
     """
-    sign_out_locally(revoke=False)
+    sign_out_locally()
     next_path = safe_next(request.full_path.rstrip("?") if request.method == "GET" else None)
     return render_error(401, "sign_in_required", next_path=next_path)
 
@@ -111,6 +114,13 @@ def http_error(error: HTTPException) -> Response:
     return render_error(status, "http", title=error.name, description=error.description)
 
 
+def rate_limited(error: RateLimitExceeded) -> Response:
+    """Too many sign-ins from one address: say so, and when to come back."""
+    log.warning("event=rate_limited path=%s", request.path)
+    return render_error(429, "rate_limited", {"Retry-After": "60"}, retry_after="60")
+
+
 def internal_error(error: Exception) -> Response:
-    log.error("event=unhandled_error type=%s", type(error).__name__)
+    """Log the traceback with the request id (never the query or a token), show a page."""
+    log.error("event=unhandled_error type=%s", type(error).__name__, exc_info=error)
     return render_error(500, "internal")

@@ -5,15 +5,24 @@ from __future__ import annotations
 from contextlib import suppress
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Response
 
-from portal.api import Conflict, ValidationFailed
+from portal.api import FLIGHT_ID, Conflict, ValidationFailed
 from portal.forms import COMMON_TIMEZONES, FlightReportForm
 from portal.services import services
 from portal.sketch import SIZE, draw, surroundings
-from portal.user import client_call, user_call
+from portal.user import client_call, login_required, user_call
 
 bp = Blueprint("flights", __name__, url_prefix="/flight-reports")
+
+
+class FlightIdConverter(BaseConverter):
+    """Match only well-formed flight ids: any other id is a 404 before a view runs."""
+
+    regex = FLIGHT_ID.pattern
+
+
 PER_PAGE = 10
 
 
@@ -28,7 +37,7 @@ def index() -> str:
     return render_template("flights/index.html", reports=reports)
 
 
-@bp.get("/<flight_id>")
+@bp.get("/<flight_id:flight_id>")
 def show(flight_id: str) -> str:
     """Show one report and a sketch of its area with the map features around it."""
     api = services().api
@@ -41,6 +50,7 @@ def show(flight_id: str) -> str:
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@login_required
 def new() -> str | Response:
     """File a new report; field errors are shown beside the inputs."""
     form = FlightReportForm()
@@ -57,7 +67,7 @@ def new() -> str | Response:
     return Response(page, status, mimetype="text/html")
 
 
-@bp.post("/<flight_id>/complete")
+@bp.post("/<flight_id:flight_id>/complete")
 def complete(flight_id: str) -> Response:
     """Complete (end) a report; completing it twice is not an error worth a page."""
     api = services().api

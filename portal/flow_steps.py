@@ -8,7 +8,7 @@ from typing import Any
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flask import g, has_request_context
 
-from portal.login import LoginTransaction
+from portal.pending import PendingSignIn
 from portal.refresh import RefreshEvent
 from portal.settings import Settings
 from portal.tokens import UserToken
@@ -21,7 +21,7 @@ ROLE_CAPTIONS = {
 }
 
 
-def sign_in_request(settings: Settings, tx: LoginTransaction) -> list[Step]:
+def sign_in_request(settings: Settings, tx: PendingSignIn) -> list[Step]:
     """Describe /login and the authorization request it redirected the browser to."""
     details = [
         ("endpoint", settings.aa_authorize_url),
@@ -77,7 +77,7 @@ def callback_received(params: Mapping[str, str], issuer_checked: bool) -> list[S
 
 
 def code_exchanged(
-    settings: Settings, code: str, tx: LoginTransaction, response: Mapping[str, Any], ms: float
+    settings: Settings, code: str, tx: PendingSignIn, response: Mapping[str, Any], ms: float
 ) -> list[Step]:
     """Describe the token request and the token response."""
     request = [

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 
-from flask import Blueprint, Response, current_app, send_from_directory
+from flask import Blueprint, Response, abort, current_app, request, send_from_directory
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from redis.exceptions import RedisError
 
@@ -37,7 +38,18 @@ def readyz() -> Response:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    """Serve the metrics; of every gunicorn worker when PROMETHEUS_MULTIPROC_DIR is set."""
+    """Serve the metrics to a scraper holding METRICS_TOKEN; of every gunicorn worker."""
+    expected = services().settings.metrics_token
+    if not expected:
+        abort(404)
+    given = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+        return Response(
+            "a bearer token is needed\n",
+            401,
+            {"WWW-Authenticate": 'Bearer realm="metrics"'},
+            mimetype="text/plain",
+        )
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()

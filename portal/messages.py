@@ -54,6 +54,25 @@ PAGES = {
         "login",
     ),
     "invalid_request": SIGN_IN_AGAIN,
+    "malformed_callback": Message(
+        "Sign-in refused",
+        "The answer that came back from the authorization server was damaged or incomplete, "
+        "so it was refused. Nothing was saved.",
+        "Try signing in again",
+        "login",
+    ),
+    "rate_limited": Message(
+        "Too many sign-in attempts",
+        "Too many sign-ins were started from your address just now. Please wait a minute.",
+        "Try again",
+        "login",
+    ),
+    "forbidden": Message(
+        "Not allowed",
+        "Altitude Angel says your account may not do this. You are still signed in.",
+        "Your reports",
+        "home",
+    ),
     "invalid_token_response": Message(
         "Sign-in failed",
         "The authorization server answered with something this app cannot use.",

@@ -6,9 +6,11 @@ could not answer now (``AuthServerUnavailable``), so callers never see a request
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,6 +21,18 @@ from portal import metrics
 from portal.settings import Settings
 
 REVOKE_READ_TIMEOUT = 3.0
+log = logging.getLogger(__name__)
+_executor: ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _background() -> ThreadPoolExecutor:
+    """Return this process's pool for best-effort calls, made on first use (after any fork)."""
+    global _executor
+    with _executor_lock:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="portal-revoke")
+        return _executor
 
 
 class AuthServerError(Exception):
@@ -138,6 +152,17 @@ class OAuthClient:
             _refuse_unavailable(response)
             if response.status_code != 200:
                 raise TokenRejected("revocation_failed", f"HTTP {response.status_code}")
+
+    def revoke_in_background(self, refresh_token: str) -> None:
+        """Revoke a grant without making anyone wait for it; failures are only logged."""
+        if self._settings.aa_revoke_url:
+            _background().submit(self._revoke_quietly, refresh_token)
+
+    def _revoke_quietly(self, refresh_token: str) -> None:
+        try:
+            self.revoke(refresh_token)
+        except AuthServerError as error:
+            log.warning("event=revocation_failed reason=%s", type(error).__name__)
 
     @contextmanager
     def _call(self, kind: str) -> Iterator[None]:

@@ -9,12 +9,13 @@ and uses it: a rotating refresh token is spent exactly once.
 from __future__ import annotations
 
 import random
+import threading
 import time
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
 from redis.lock import Lock
 
 from portal import metrics
@@ -73,7 +74,7 @@ class Refresher:
         lock = self._store.lock(login_id)
         if lock.acquire(blocking=False):
             try:
-                token, role = self._refresh_holding_lock(login_id, stale)
+                token, role = self._refresh_holding_lock(login_id, stale, lock)
             finally:
                 _release(lock)
         else:
@@ -83,7 +84,9 @@ class Refresher:
             self._on_event(login_id, token, RefreshEvent(reason, role, time.monotonic() - started))
         return token
 
-    def _refresh_holding_lock(self, login_id: str, stale: UserToken) -> tuple[UserToken, str]:
+    def _refresh_holding_lock(
+        self, login_id: str, stale: UserToken, lock: Lock
+    ) -> tuple[UserToken, str]:
         current = self._store.get(login_id)
         if current is None:
             raise SignInRequired()
@@ -94,7 +97,8 @@ class Refresher:
             self._store.clear(login_id)
             raise SignInRequired()
         try:
-            response = self._oauth.refresh(current.refresh_token)
+            with keep_alive(lock):
+                response = self._oauth.refresh(current.refresh_token)
         except TokenRejected:
             metrics.REFRESHES.labels("invalid_grant").inc()
             return self._after_rejection(login_id, current), "already_fresh"
@@ -148,6 +152,33 @@ class Refresher:
         if newer is None:
             raise SignInRequired()
         return newer
+
+
+@contextmanager
+def keep_alive(lock: Lock) -> Iterator[None]:
+    """Extend ``lock`` while the block runs, however long the token endpoint takes to answer.
+
+    The HTTP timeouts bound each socket read, not the whole answer: a server that sends its
+    answer a byte at a time can outlast the lock. Were the lock to expire meanwhile, another
+    request would spend the same refresh token, and a server with reuse detection would revoke
+    the whole grant. If this process dies, the lock still expires on its own.
+    """
+    done = threading.Event()
+
+    def extend() -> None:
+        while not done.wait(lock.timeout / 3):  # type: ignore[operator]
+            try:
+                lock.reacquire()
+            except (LockError, RedisError):
+                return  # lost already, or Redis is gone: nothing left to keep
+
+    keeper = threading.Thread(target=extend, name="portal-lock-keeper", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        done.set()
+        keeper.join()
 
 
 def _release(lock: Lock) -> None:

@@ -28,11 +28,12 @@ def enforce_session_limits() -> None:
         now - session.get("signed_in_at", 0) > settings.session_absolute_timeout
         or idle > settings.session_idle_timeout
     ):
-        sign_out_locally(revoke=True)
+        sign_out_locally()
         raise SignInRequired()
     # Slide the idle limit, but write the session only now and then, not on every request.
     if idle > settings.session_idle_timeout // 10:
         session["seen_at"] = now
+        services().tokens.seen(session["login_id"], now + settings.session_idle_timeout)
 
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -12,6 +12,7 @@ from portal.api import PlatformApi
 from portal.client_token import ClientTokenSource
 from portal.crypto import Cipher
 from portal.oauth import OAuthClient
+from portal.pending import PendingSignIns
 from portal.refresh import Refresher
 from portal.settings import Settings
 from portal.tokens import TokenStore
@@ -24,6 +25,7 @@ class Services:
     redis: Any
     cipher: Cipher
     oauth: OAuthClient
+    pending: PendingSignIns
     api: PlatformApi
     tokens: TokenStore
     refresher: Refresher
@@ -35,7 +37,8 @@ def build_services(settings: Settings, redis: Any) -> Services:
     """Wire the token store, the refresher and the HTTP clients for one app."""
     cipher = Cipher(settings.token_encryption_keys, settings.secret_key)
     oauth = OAuthClient(settings)
-    # The lock must outlive the slowest token request, or two holders could refresh at once.
+    # The lock outlives a token request that answers within the timeouts; the holder extends
+    # it while a slower answer still trickles in (refresh.keep_alive).
     lock_ttl = settings.http_connect_timeout + settings.http_read_timeout + 2
     tokens = TokenStore(redis, cipher, ttl=settings.session_absolute_timeout, lock_ttl=lock_ttl)
     trace = FlowTrace(redis, cipher, settings.session_absolute_timeout, settings.flow_trace)
@@ -44,6 +47,7 @@ def build_services(settings: Settings, redis: Any) -> Services:
         redis=redis,
         cipher=cipher,
         oauth=oauth,
+        pending=PendingSignIns(redis, cipher, "portal_signin_", settings.session_cookie_secure),
         api=PlatformApi(settings, on_call=note_api_call if trace.enabled else None),
         tokens=tokens,
         refresher=Refresher(

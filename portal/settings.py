@@ -13,8 +13,10 @@ from urllib.parse import urlsplit
 log = logging.getLogger(__name__)
 
 SANDBOX_AUTH_URL = "http://127.0.0.1:5001"
-# Only for a sandbox on loopback: a shared, well-known key is harmless there and lets several
-# workers agree on CSRF signatures without any set-up.
+# Only for the local demo against the sandbox (PORTAL_DEMO=1, which `make run` sets): a shared,
+# published key lets several workers agree on CSRF signatures without any set-up. Nothing else
+# may choose it: which host the authorization server is on says nothing about whether this is
+# a demo (a production app may reach its server through a local proxy or tunnel).
 SANDBOX_SECRET_KEY = "sandbox-only-secret-key-do-not-use-in-production"  # nosec B105
 
 REDIS_SCHEMES = ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster")
@@ -56,7 +58,9 @@ class Settings:
     refresh_wait: float  # how long a request waits for another one's refresh
     session_cookie_secure: bool  # serve the cookie as Secure and __Host- (behind HTTPS)
     trust_proxy: int  # number of reverse proxies whose X-Forwarded-* headers are trusted
-    flow_trace: bool  # record each login's steps for /flow (on by default with the sandbox)
+    flow_trace: bool  # record each login's steps for /flow (on by default in the demo)
+    login_rate_limit: str  # /login and /callback requests per client address
+    metrics_token: str  # bearer token /metrics asks for; empty: /metrics is not served
 
 
 def _is_loopback(url: str) -> bool:
@@ -142,16 +146,32 @@ class _Environment:
                 raise SettingsError(f"{name} must hold comma-separated Fernet keys") from None
         return keys
 
-    def secret_key(self, auth_url: str) -> str:
-        """SECRET_KEY, which only a sandbox on loopback may go without."""
+    def secret_key(self, demo: bool) -> str:
+        """SECRET_KEY, which only the local demo (PORTAL_DEMO=1) may go without."""
         value = self._env.get("SECRET_KEY", "")
         if not value:
-            if not _is_loopback(auth_url):
+            if not demo:
                 raise SettingsError("SECRET_KEY must be set (a long random string) in production")
-            log.warning("SECRET_KEY is not set: using the sandbox-only key")
+            log.warning("SECRET_KEY is not set: using the published sandbox-only key")
             return SANDBOX_SECRET_KEY
         if len(value) < 32:
             raise SettingsError("SECRET_KEY must be at least 32 characters long")
+        return value
+
+    def rate_limit(self, name: str, default: str) -> str:
+        from limits import parse_many
+
+        value = self.text(name, default)
+        try:
+            parse_many(value)
+        except ValueError:
+            raise SettingsError(f"{name} must be a rate such as '20 per minute'") from None
+        return value
+
+    def bearer_token(self, name: str) -> str:
+        value = self.text(name, "")
+        if value and (len(value) < 24 or not value.isprintable() or " " in value):
+            raise SettingsError(f"{name} must be empty or at least 24 printable characters")
         return value
 
     def redis_url(self) -> str:
@@ -165,7 +185,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate the settings; raise SettingsError naming the first bad variable."""
     env = _Environment(os.environ if environ is None else environ)
     auth_url = env.url("AA_AUTH_URL", SANDBOX_AUTH_URL, base=True)
-    on_loopback = _is_loopback(auth_url)
+    demo = env.flag("PORTAL_DEMO", "0")
     redirect_uri = env.url("AA_REDIRECT_URI", "http://127.0.0.1:5000/callback")
     return Settings(
         aa_auth_url=auth_url,
@@ -187,7 +207,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         aa_require_iss=env.flag("AA_REQUIRE_ISS", "0"),
         aa_use_pkce=env.flag("AA_USE_PKCE", "1"),
         redis_url=env.redis_url(),
-        secret_key=env.secret_key(auth_url),
+        secret_key=env.secret_key(demo),
         token_encryption_keys=env.fernet_keys("TOKEN_ENCRYPTION_KEYS"),
         session_idle_timeout=env.number("SESSION_IDLE_TIMEOUT", "1800", 60, 30 * 86400),
         session_absolute_timeout=env.number("SESSION_ABSOLUTE_TIMEOUT", "43200", 60, 90 * 86400),
@@ -200,5 +220,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "SESSION_COOKIE_SECURE", "1" if auth_url.startswith("https") else "0"
         ),
         trust_proxy=env.number("TRUST_PROXY", "0", 0, 5),
-        flow_trace=env.flag("FLOW_TRACE", "1" if on_loopback else "0"),
+        flow_trace=env.flag("FLOW_TRACE", "1" if demo else "0"),
+        login_rate_limit=env.rate_limit("LOGIN_RATE_LIMIT", "20 per minute"),
+        metrics_token=env.bearer_token("METRICS_TOKEN"),
     )

@@ -17,14 +17,16 @@ from redis.lock import Lock
 
 from portal.crypto import Cipher, InvalidToken
 
-# Saves the new token only if nobody saved another since `expected` was read.
+# Saves the new token only if nobody saved another since `expected` was read. The key keeps
+# the expiry it was created with: a refresh never lets it outlive the sign-in's absolute limit.
 COMPARE_AND_SET = """
 local current = redis.call('HGET', KEYS[1], 'v')
 if current ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'blob', ARGV[3])
-redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1
 """
+# Every live login by the time it falls idle, so the ones nobody signs out can be swept.
+IDLE_INDEX = "portal:logins-by-idle-deadline"
 
 
 class UnsupportedTokenType(ValueError):
@@ -128,31 +130,47 @@ class TokenStore:
         version = self._redis.hget(self.key(login_id), "v")
         return None if version is None else int(version)
 
-    def create(self, login_id: str, token: UserToken) -> UserToken:
-        """Store the first token of a new login."""
+    def create(self, login_id: str, token: UserToken, idle_deadline: int) -> UserToken:
+        """Store the first token of a new login, kept until the sign-in's absolute limit."""
         saved = replace(token, version=1)
         with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(self.key(login_id), mapping={"v": 1, "blob": self._encrypt(saved)})
-            pipe.expire(self.key(login_id), self._ttl)
+            pipe.expireat(self.key(login_id), saved.obtained_at + self._ttl)
             pipe.execute()
+        self.seen(login_id, idle_deadline)
+        # Logins idle since before any sign-in still live have no tokens left to revoke.
+        self._redis.zremrangebyscore(IDLE_INDEX, "-inf", saved.obtained_at - self._ttl)
         return saved
+
+    def seen(self, login_id: str, idle_deadline: int) -> None:
+        """Note when the login falls idle unless it is used again."""
+        self._redis.zadd(IDLE_INDEX, {login_id: idle_deadline})
+
+    def idle_logins(self, now: float, limit: int = 500) -> list[str]:
+        """Return logins that fell idle before ``now``, oldest first."""
+        found = self._redis.zrangebyscore(IDLE_INDEX, "-inf", now, start=0, num=limit)
+        return [item.decode() if isinstance(item, bytes) else str(item) for item in found]
 
     def compare_and_set(self, login_id: str, expected: int, token: UserToken) -> UserToken | None:
         """Save ``token`` if the stored version is still ``expected``; None if it was not."""
         saved = replace(token, version=expected + 1)
         done = self._compare_and_set(
             keys=[self.key(login_id)],
-            args=[expected, saved.version, self._encrypt(saved), self._ttl],
+            args=[expected, saved.version, self._encrypt(saved)],
         )
         return saved if done else None
 
     def clear(self, login_id: str) -> None:
         """Delete everything kept for this login."""
         self._redis.delete(self.key(login_id), self.key(login_id, "trace"))
+        self._redis.zrem(IDLE_INDEX, login_id)  # another slot on a cluster: its own command
 
     def lock(self, login_id: str) -> Lock:
         """Return the login's refresh lock (SET NX PX with an owner token)."""
-        return Lock(self._redis, self.key(login_id, "lock"), timeout=self._lock_ttl)
+        # One Lock object per refresh; not thread-local, so its keeper thread can extend it.
+        return Lock(
+            self._redis, self.key(login_id, "lock"), timeout=self._lock_ttl, thread_local=False
+        )
 
     def _encrypt(self, token: UserToken) -> bytes:
         fields = asdict(token)

@@ -100,7 +100,8 @@ class FlowTrace:
         with self._redis.pipeline(transaction=True) as pipe:
             pipe.rpush(self.key(login_id), *blobs)
             pipe.ltrim(self.key(login_id), -MAX_STEPS, -1)
-            pipe.expire(self.key(login_id), self._ttl)
+            # Set once, when the list is made at sign-in: it goes when the login's tokens go.
+            pipe.expire(self.key(login_id), self._ttl, nx=True)
             pipe.execute()
 
     def steps(self, login_id: str) -> list[Step]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
 from flask import session
 
@@ -14,11 +15,24 @@ from portal.refresh import SignInRequired
 from portal.services import services
 
 T = TypeVar("T")
+P = ParamSpec("P")
 log = logging.getLogger(__name__)
 
 
 def signed_in() -> bool:
     return "login_id" in session
+
+
+def login_required(view: Callable[P, T]) -> Callable[P, T]:
+    """Ask for a sign-in before the view runs, so an anonymous visit writes nothing."""
+
+    @functools.wraps(view)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+        if not signed_in():
+            raise SignInRequired()
+        return view(*args, **kwargs)
+
+    return guarded
 
 
 def user_call(call: Callable[[str], T]) -> T:
@@ -35,7 +49,8 @@ def user_call(call: Callable[[str], T]) -> T:
     try:
         return call(token.access_token)
     except InvalidToken:
-        services().tokens.clear(login_id)
+        # A fresh token refused too: the grant is no good to this app any more.
+        end_login(login_id, wait=False)
         raise SignInRequired() from None
 
 
@@ -50,17 +65,31 @@ def client_call(call: Callable[[str], T]) -> T:
     return call(source.get())
 
 
-def sign_out_locally(revoke: bool) -> None:
-    """Forget the login here (tokens and session), revoking its grant first when asked."""
+def end_login(login_id: str, wait: bool) -> None:
+    """Revoke the login's grant and delete its tokens.
+
+    Only an explicit sign-out waits for the revocation (and briefly): every other end of a
+    login revokes in the background, so a slow authorization server never holds a user up.
+    """
     svc = services()
+    token = svc.tokens.get(login_id)
+    svc.tokens.clear(login_id)
+    if token is None or not token.refresh_token:
+        return
+    if not wait:
+        svc.oauth.revoke_in_background(token.refresh_token)
+        return
+    try:
+        svc.oauth.revoke(token.refresh_token)
+    except AuthServerError as error:
+        # Local sign-out must not depend on the authorization server being up.
+        log.warning("event=revocation_failed reason=%s", type(error).__name__)
+
+
+def sign_out_locally(wait: bool = False) -> None:
+    """Forget the login here (tokens and session) and revoke its grant."""
     login_id = session.get("login_id")
     if login_id:
-        token = svc.tokens.get(login_id) if revoke else None
-        if token is not None and token.refresh_token:
-            try:
-                svc.oauth.revoke(token.refresh_token)
-            except AuthServerError as error:
-                # Local sign-out must not depend on the authorization server being up.
-                log.warning("event=revocation_failed reason=%s", type(error).__name__)
-        svc.tokens.clear(login_id)
-    session.clear()
+        end_login(login_id, wait)
+    if session:
+        session.clear()

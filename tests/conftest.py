@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import Playwright, sync_playwright
 
 from tests.services import RedisServer, ServiceProcess, sandbox_process
 
@@ -22,3 +23,10 @@ def sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
     service = sandbox_process(redis_server.url).start()
     yield service
     service.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    """One Playwright for the whole run: its sync API allows one instance per thread."""
+    with sync_playwright() as instance:
+        yield instance

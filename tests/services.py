@@ -22,6 +22,7 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 ADMIN_SECRET = "test-admin-secret"
+METRICS_TOKEN = "test-metrics-token-0123456789abcdef"
 
 
 def free_port() -> int:
@@ -213,6 +214,9 @@ def app_process(
         "AA_REQUIRE_ISS": "1",
         "REDIS_URL": redis_url,
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        "LOGIN_RATE_LIMIT": "100000 per minute",  # many sign-ins from 127.0.0.1 in a test
+        "FLOW_TRACE": "1",
+        "METRICS_TOKEN": METRICS_TOKEN,
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": str(workers),
         **env,
@@ -247,10 +251,21 @@ def admin_call(sandbox: ServiceProcess, method: str, path: str, body: object = N
 
 
 def inject_fault(
-    sandbox: ServiceProcess, target: str, kind: str, count: int = 1, seconds: float = 30
+    sandbox: ServiceProcess,
+    target: str,
+    kind: str,
+    count: int = 1,
+    seconds: float = 30,
+    interval: float = 1.0,
 ) -> None:
-    """Make the sandbox's next ``count`` requests to ``target`` fail as ``kind``."""
+    """Make the sandbox's next ``count`` requests to ``target`` fail as ``kind``.
+
+    A ``hang`` lasts ``seconds``; a ``drip`` sends its real answer a byte every ``interval``
+    seconds for ``seconds``.
+    """
     body = {"target": target, "kind": kind, "count": count, "seconds": seconds}
+    if kind == "drip":
+        body["interval"] = interval
     admin_call(sandbox, "POST", "/_sandbox/faults", body)
 
 
@@ -262,7 +277,10 @@ def metric_sum(service: ServiceProcess, name: str, **labels: str) -> float:
     """Sum the samples of ``name`` on a service's /metrics page whose labels include ``labels``."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    with urllib.request.urlopen(service.url + "/metrics", timeout=10) as response:  # noqa: S310
+    request = urllib.request.Request(  # noqa: S310 - loopback test URL
+        service.url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         text = response.read().decode()
     total = 0.0
     for family in text_string_to_metric_families(text):

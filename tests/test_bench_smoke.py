@@ -78,3 +78,12 @@ def test_sign_in_and_scale_are_measured(smoke: Smoke) -> None:
     assert signin["app_ms"] > 0 and signin["sandbox_ms"] > 0
     assert len(scale) == 5
     assert all(row["rps"] > 0 for row in scale)
+
+
+def test_anonymous_floods_leave_nothing_after_ten_minutes(smoke: Smoke) -> None:
+    floods = smoke[0]["floods"]
+    assert floods["anonymous_pages"]["keys"] == 0
+    assert floods["one_address"]["statuses"]["429"] > 0
+    for flood in floods.values():
+        assert flood["left_after_ten_minutes"] == {"keys": 0, "bytes": 0}
+    assert floods["many_addresses"]["largest_key_bytes"] < 512

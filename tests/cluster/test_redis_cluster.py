@@ -43,6 +43,7 @@ def cluster_app(redis_cluster: LocalRedisCluster, sandbox: ServiceProcess) -> It
             "AA_REDIRECT_URI": REDIRECT_URI,
             "AA_REQUIRE_ISS": "1",
             "REDIS_URL": redis_cluster.url,
+            "FLOW_TRACE": "1",
             "SECRET_KEY": "cluster-test-secret-key-" + "c" * 32,
         }
     )

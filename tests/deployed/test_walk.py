@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect
 
 from portal.crypto import Cipher
 from tests.browser.chromium import assert_accessible, launch, screenshot
@@ -23,13 +23,12 @@ COOKIE = "__Host-portal_session"
 
 
 @pytest.fixture(scope="module")
-def tls_browser(deployed: DeployedPortal) -> Iterator[Browser]:
+def tls_browser(playwright: Playwright, deployed: DeployedPortal) -> Iterator[Browser]:
     """Chromium that trusts the test certificate, by its public key, and nothing else new."""
-    with sync_playwright() as playwright:
-        pin = f"--ignore-certificate-errors-spki-list={deployed.nginx.spki_pin()}"
-        browser = launch(playwright, pin)
-        yield browser
-        browser.close()
+    pin = f"--ignore-certificate-errors-spki-list={deployed.nginx.spki_pin()}"
+    browser = launch(playwright, pin)
+    yield browser
+    browser.close()
 
 
 def session_cookies(page: Page) -> list[str]:

@@ -226,3 +226,20 @@ def test_a_hanging_api_fails_within_the_timeout_with_a_page(
     assert b"not answering" in response.data
     assert time.monotonic() - started < 3
     assert stored_token(client) is not None
+
+
+def test_a_403_is_shown_as_a_permissions_answer_and_keeps_the_tokens(
+    short_app: AppFactory, short_sandbox: ServiceProcess
+) -> None:
+    client = signed_in(short_app())
+    token = stored_token(client)
+    before = token_requests(short_sandbox, "refresh_token")
+    inject_fault(short_sandbox, "api", "forbidden")
+
+    response = client.get("/flight-reports")
+
+    assert response.status_code == 403
+    assert b"Not allowed" in response.data and b"still signed in" in response.data
+    assert token_requests(short_sandbox, "refresh_token") == before
+    assert stored_token(client) == token
+    assert client.get("/flight-reports").status_code == 200

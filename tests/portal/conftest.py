@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from app import create_app
 from tests.oauth_driver import SandboxUser
 from tests.services import (
+    METRICS_TOKEN,
     RedisServer,
     ServiceProcess,
     clear_faults,
@@ -36,6 +37,11 @@ def app_environment(redis: RedisServer, sandbox: ServiceProcess, **extra: str) -
         "AA_REQUIRE_ISS": "1",
         "REDIS_URL": redis.url,
         "SECRET_KEY": "test-secret-key-" + "x" * 32,
+        # Every test signs in from 127.0.0.1 against one Redis: the per-address limit on
+        # sign-ins has tests of its own (test_rate_limit.py) and is lifted for the rest.
+        "LOGIN_RATE_LIMIT": "100000 per minute",
+        "FLOW_TRACE": "1",
+        "METRICS_TOKEN": METRICS_TOKEN,
         **extra,
     }
 

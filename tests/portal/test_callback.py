@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -63,7 +65,7 @@ def test_missing_state_or_code_is_refused(client: FlaskClient, query: str) -> No
     client.get("/login")
     response = client.get("/callback?" + query)
     assert response.status_code == 400
-    assert b"Sign-in expired" in response.data
+    assert b"Sign-in refused" in response.data and b"Nothing was saved" in response.data
 
 
 def test_a_replayed_callback_is_refused(client: FlaskClient, sandbox: ServiceProcess) -> None:
@@ -114,11 +116,17 @@ def test_authorize_request_uses_s256_with_a_fresh_verifier(client: FlaskClient) 
         assert "code_verifier" not in params
     assert first["code_challenge"] != second["code_challenge"]
     assert first["state"] != second["state"]
-    with client.session_transaction() as session:
-        verifiers = [tx["code_verifier"] for tx in session["login_tx"]]
+    verifiers = [pending_record(client, p["state"])["code_verifier"] for p in (first, second)]
     assert len(set(verifiers)) == 2
     assert all(43 <= len(v) <= 128 for v in verifiers)
     assert all(v not in first["state"] + second["state"] for v in verifiers)
+
+
+def pending_record(client: FlaskClient, state: str) -> dict[str, object]:
+    """Read and decrypt the stored attempt for ``state``, as only the app could."""
+    redis = client.application.extensions["portal_redis"]
+    blob = redis.get("portal:pending:" + hashlib.sha256(state.encode()).hexdigest())
+    return json.loads(client.application.extensions["portal"].cipher.decrypt(blob))
 
 
 def test_a_different_issuer_is_refused_before_the_token_request(
@@ -178,18 +186,39 @@ def test_random_callbacks_cause_no_token_requests(
     client.get("/login")
     before = token_requests(sandbox, "authorization_code")
     for _ in range(200):
-        query = urlencode({"code": secrets.token_urlsafe(16), "state": secrets.token_urlsafe(16)})
+        query = urlencode({"code": secrets.token_urlsafe(16), "state": secrets.token_urlsafe(32)})
         assert client.get("/callback?" + query).status_code == 400
     assert token_requests(sandbox, "authorization_code") == before
 
 
-def test_pending_logins_are_capped(client: FlaskClient, redis_server: RedisServer) -> None:
-    for _ in range(1000):
+def test_sign_in_attempts_write_no_session_and_are_capped_per_browser(
+    client: FlaskClient, redis_server: RedisServer
+) -> None:
+    sessions_before = set(redis_server.client().scan_iter("portal:session:*"))
+    starts = [client.get("/login") for _ in range(1000)]
+    assert all(s.status_code == 302 for s in starts)
+    assert set(redis_server.client().scan_iter("portal:session:*")) == sessions_before
+    assert client.get_cookie("portal_session") is None
+    jar = [c for c in client._cookies.values() if c.key.startswith("portal_signin_")]
+    assert len(jar) == 5  # only the newest five attempts can still come back
+    redis = redis_server.client()
+    for start in starts[-5:]:
+        state = parse_qs(urlsplit(start.headers["Location"]).query)["state"][0]
+        key = "portal:pending:" + hashlib.sha256(state.encode()).hexdigest()
+        assert 0 < redis.ttl(key) <= 600
+        assert redis.memory_usage(key) < 512
+
+
+def test_an_attempt_pushed_out_by_newer_ones_cannot_complete(
+    client: FlaskClient, sandbox: ServiceProcess
+) -> None:
+    oldest = callback_for(client)
+    for _ in range(5):
         client.get("/login")
-    with client.session_transaction() as session:
-        assert len(session["login_tx"]) == 5
-        sid = session.sid  # type: ignore[attr-defined]
-    assert redis_server.client().strlen(f"portal:session:{sid}") < 2048
+    before = token_requests(sandbox, "authorization_code")
+    response = client.get(oldest)
+    assert response.status_code == 400
+    assert token_requests(sandbox, "authorization_code") == before
 
 
 def test_an_unsafe_next_ends_on_the_default_page(client: FlaskClient, sign_in: SignIn) -> None:
@@ -236,3 +265,10 @@ def test_a_sign_in_with_spoofed_host_headers_still_completes(
     finished = client.get(f"{parts.path}?{parts.query}", headers=spoofed)
     assert finished.status_code == 303
     assert finished.headers["Location"] == "/flight-reports"
+
+
+def test_two_tabs_signing_in_at_once_both_come_back(client: FlaskClient) -> None:
+    first_tab = callback_for(client, "alice")
+    second_tab = callback_for(client, "alice")
+    assert client.get(second_tab).status_code == 303
+    assert client.get(first_tab).status_code == 303

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from app import create_app
 from tests.oauth_driver import SandboxUser
 from tests.portal.conftest import DEMO_SECRET, REDIRECT_URI, SignIn, app_environment
+from tests.portal.test_callback import pending_record
 from tests.services import RedisServer, ServiceProcess
 
 SIGN_IN_STEPS = [
@@ -51,8 +52,8 @@ def test_api_calls_are_added_to_the_trace(client: FlaskClient, sign_in: SignIn) 
 def test_the_trace_never_holds_a_whole_secret(portal_app: Flask) -> None:
     client = portal_app.test_client()
     started = client.get("/login")
-    with client.session_transaction() as session:
-        verifier = session["login_tx"][-1]["code_verifier"]
+    state = parse_qs(urlsplit(started.headers["Location"]).query)["state"][0]
+    verifier = pending_record(client, state)["code_verifier"]
     callback = SandboxUser("alice", "wonderland").authorize(
         started.headers["Location"], REDIRECT_URI
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask.testing import FlaskClient
 
 from tests.oauth_driver import csrf_token
 from tests.portal.conftest import SignIn
+from tests.portal.test_health import METRICS_AUTH
 
 VALID = {
     "name": "Survey of the old mill",
@@ -114,3 +116,38 @@ def test_profile_and_session_pages(client: FlaskClient, sign_in: SignIn) -> None
     assert "manage_flightreports" in session_page
     assert "urn:oauth:scope" in session_page
     assert "Last refreshed" in session_page
+
+
+def api_calls(client: FlaskClient) -> float:
+    """Count every call the app has made to the API, from its own metrics."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = client.get("/metrics", headers=METRICS_AUTH).get_data(as_text=True)
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "portal_api_seconds_count"
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/flight-reports/%2E%2E",
+        "/flight-reports/..%2F..%2Fadmin",
+        "/flight-reports/%2e%2e%2fflightReport",
+        "/flight-reports/a%20b",
+        "/flight-reports/" + "a" * 65,
+        "/flight-reports/-starts-with-a-dash",
+    ],
+)
+def test_a_malformed_report_id_is_a_404_without_any_api_call(
+    client: FlaskClient, sign_in: SignIn, path: str
+) -> None:
+    sign_in(client)
+    token = csrf_token(client.get("/flight-reports").get_data(as_text=True))
+    before = api_calls(client)
+    assert client.get(path).status_code == 404
+    assert client.post(path + "/complete", data={"csrf_token": token}).status_code == 404
+    assert api_calls(client) == before

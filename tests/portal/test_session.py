@@ -13,7 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
-from tests.portal.conftest import SignIn, app_environment, sandbox_counter
+from tests.oauth_driver import SandboxUser
+from tests.portal.conftest import REDIRECT_URI, SignIn, app_environment, sandbox_counter
 from tests.services import RedisServer, ServiceProcess
 
 COOKIE = "portal_session"
@@ -31,40 +32,62 @@ def stored_tokens(client: FlaskClient) -> object:
     return app.extensions["portal"].tokens.get(login_id) if login_id else None
 
 
-def test_sign_in_issues_a_new_session_id_and_deletes_the_old_one(
+def test_sign_in_issues_a_new_session_id_whatever_was_planted(
     client: FlaskClient, sign_in: SignIn, redis_server: RedisServer
 ) -> None:
-    client.get("/login")
-    planted = session_id(client)
-    assert planted and redis_server.client().exists(f"portal:session:{planted}")
+    client.set_cookie(COOKIE, "planted-by-an-attacker")
     sign_in(client)
-    assert session_id(client) != planted
-    assert not redis_server.client().exists(f"portal:session:{planted}")
+    assert session_id(client) not in (None, "planted-by-an-attacker")
+    assert not redis_server.client().exists("portal:session:planted-by-an-attacker")
 
 
-def test_an_unknown_session_id_is_replaced(client: FlaskClient) -> None:
+def test_an_old_signed_in_session_id_is_deleted_by_a_new_sign_in(
+    client: FlaskClient, sign_in: SignIn, redis_server: RedisServer
+) -> None:
+    sign_in(client)
+    first = session_id(client)
+    sign_in(client, "bob")
+    assert session_id(client) != first
+    assert not redis_server.client().exists(f"portal:session:{first}")
+
+
+def test_an_unknown_session_id_is_ignored_and_nothing_is_written(
+    client: FlaskClient, redis_server: RedisServer
+) -> None:
     client.set_cookie(COOKIE, "attacker-chosen-session-id")
-    client.get("/login")
-    assert session_id(client) not in (None, "attacker-chosen-session-id")
+    keys_before = redis_server.client().dbsize()
+    for path in ("/", "/flight-reports", "/flight-reports/new", "/profile", "/signed-out"):
+        response = client.get(path)
+        assert "Set-Cookie" not in response.headers, path
+    assert redis_server.client().dbsize() == keys_before
 
 
-def test_the_session_cookie_is_locked_down(client: FlaskClient) -> None:
-    response = client.get("/login")
-    cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith(COOKIE + "=")
+def test_the_session_cookie_is_locked_down(client: FlaskClient, sign_in: SignIn) -> None:
+    cookies = sign_in(client).headers.getlist("Set-Cookie")
+    cookie = next(c for c in cookies if c.startswith(COOKIE + "="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
     assert "Domain" not in cookie
     assert "Secure" not in cookie  # plain HTTP on loopback
 
 
-def test_over_https_the_cookie_is_secure_with_the_host_prefix(
+def test_over_https_every_cookie_is_secure_with_the_host_prefix(
     redis_server: RedisServer, sandbox: ServiceProcess
 ) -> None:
     app = create_app(app_environment(redis_server, sandbox, SESSION_COOKIE_SECURE="1"))
-    response = app.test_client().get("/login", base_url="https://portal.example")
-    cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith("__Host-portal_session=")
-    assert "Secure" in cookie and "Domain" not in cookie and "Path=/" in cookie
+    client = app.test_client()
+    started = client.get("/login", base_url="https://localhost:5000")
+    attempt = started.headers["Set-Cookie"]
+    assert attempt.startswith("__Host-portal_signin_")
+    assert "Secure" in attempt and "Domain" not in attempt and "Path=/" in attempt
+    callback = SandboxUser("alice", "wonderland").authorize(
+        started.headers["Location"], REDIRECT_URI
+    )
+    finished = client.get(callback.replace("http://", "https://"))
+    cookies = finished.headers.getlist("Set-Cookie")
+    session_cookie = next(c for c in cookies if c.startswith("__Host-portal_session="))
+    assert "Secure" in session_cookie and "Domain" not in session_cookie
+    spent = next(c for c in cookies if c.startswith("__Host-portal_signin_"))
+    assert "Secure" in spent and "Max-Age=0" in spent or "Expires=Thu, 01 Jan 1970" in spent
 
 
 @pytest.mark.parametrize("limit", ["SESSION_IDLE_TIMEOUT", "SESSION_ABSOLUTE_TIMEOUT"])
@@ -153,10 +176,9 @@ def test_a_pickled_session_is_never_unpickled(
     redis_server.client().set("portal:session:planted", pickle.dumps(Exploit()))
     client = portal_app.test_client()
     client.set_cookie(COOKIE, "planted")
-    response = client.get("/login")
-    assert response.status_code == 302
+    response = client.get("/profile")
+    assert response.status_code == 401  # an unreadable session is no session
     assert not marker.exists()
-    assert session_id(client) != "planted"
 
 
 def test_revocation_is_counted_at_the_server(

@@ -61,10 +61,21 @@ def test_secret_key_is_required_away_from_the_sandbox() -> None:
         load_settings(environ)
 
 
-def test_secret_key_has_a_default_only_for_the_sandbox() -> None:
+def test_only_the_demo_switch_gives_the_published_secret_key_and_the_trace() -> None:
     environ = dict(BASE)
     del environ["SECRET_KEY"]
-    assert load_settings(environ).secret_key.startswith("sandbox-only")
+    demo = load_settings({**environ, "PORTAL_DEMO": "1"})
+    assert demo.secret_key.startswith("sandbox-only") and demo.flow_trace
+
+
+@pytest.mark.parametrize("auth_url", ["http://127.0.0.1:5001", "http://localhost:9000"])
+def test_an_authorization_server_on_loopback_is_no_reason_for_a_public_key(auth_url: str) -> None:
+    # A production app may reach its authorization server through a local proxy or tunnel.
+    environ = {k: v for k, v in BASE.items() if k != "SECRET_KEY"}
+    with pytest.raises(SettingsError, match="SECRET_KEY"):
+        load_settings({**environ, "AA_AUTH_URL": auth_url})
+    settings = load_settings({**BASE, "AA_AUTH_URL": auth_url})
+    assert not settings.flow_trace
 
 
 def test_the_app_refuses_to_start_with_a_bad_setting() -> None:

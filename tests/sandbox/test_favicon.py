@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from playwright.sync_api import Browser, ConsoleMessage, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # No background networking: this closed network refuses Chromium's calls home.
@@ -33,11 +33,10 @@ def test_every_page_links_the_icon(base_url: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def chromium(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
 
 
 @pytest.mark.browser

@@ -1,0 +1,1 @@
+"""Interoperability tests against a third-party, certified OpenID provider."""

@@ -23,11 +23,11 @@ run-cluster: $(VENV)/.installed
 
 ## Start the sandbox alone on http://127.0.0.1:5001.
 sandbox: $(VENV)/.installed
-	$(BIN)/python -m sandbox
+	$(BIN)/python -m flask_altitudeangel.sandbox
 
 ## Run every test against a private redis-server, the sandbox over HTTP and Chromium.
 test: $(VENV)/.installed
-	@scripts/ensure-system-deps.sh redis-server redis-cli chromium nginx wrk
+	@scripts/ensure-system-deps.sh redis-server redis-cli chromium nginx wrk envsubst node npm
 	$(BIN)/pytest
 
 ## Lint, format check, types and security scan.
@@ -36,7 +36,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/bandit -q -c pyproject.toml -r portal sandbox app.py wsgi.py
+	$(BIN)/bandit -q -c pyproject.toml -r portal flask_altitudeangel app.py wsgi.py
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/yamllint -c .yamllint.yaml .
 	$(BIN)/shellcheck scripts/*.sh .ci/run

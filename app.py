@@ -7,21 +7,22 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+import click
 from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import account, auth, flights, flow, health
-from portal.errors import register_error_handlers
-from portal.extensions import csrf, limiter
-from portal.hooks import register_request_hooks
+from flask_altitudeangel import connect_redis
+from portal import account, errors, flights, health, hooks, trace
+from portal.extensions import aa, csrf
 from portal.logs import configure_logging
-from portal.redis_client import connect
-from portal.services import build_services
-from portal.sessions import PortalSessionInterface
+from portal.platform import FlightIdConverter
+from portal.sessions import RedisSessions
 from portal.settings import Settings, load_settings
-from portal.sweep import register_commands
 
 SESSION_COOKIE = "portal_session"
+SIGN_IN_ROUTES = ("altitudeangel.login", "altitudeangel.callback")
 
 
 def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
@@ -32,8 +33,8 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     configure_logging()
     register_extensions(app, settings)
     register_blueprints(app)
-    register_error_handlers(app)
-    register_request_hooks(app)
+    errors.register_error_handlers(app)
+    hooks.register_request_hooks(app)
     register_commands(app)
     if settings.trust_proxy:
         n = settings.trust_proxy
@@ -44,6 +45,7 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
 def flask_config(settings: Settings) -> dict[str, Any]:
     secure = settings.session_cookie_secure
     return {
+        **settings.extension,
         "SECRET_KEY": settings.secret_key,
         "SESSION_COOKIE_NAME": ("__Host-" if secure else "") + SESSION_COOKIE,
         "SESSION_COOKIE_SECURE": secure,
@@ -52,7 +54,7 @@ def flask_config(settings: Settings) -> dict[str, Any]:
         "SESSION_COOKIE_PATH": "/",
         "SESSION_COOKIE_DOMAIN": None,
         "SESSION_REFRESH_EACH_REQUEST": False,
-        "PERMANENT_SESSION_LIFETIME": timedelta(seconds=settings.session_idle_timeout),
+        "PERMANENT_SESSION_LIFETIME": timedelta(seconds=settings.aa.session_idle_timeout),
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session that holds it
         "PORTAL_SETTINGS": settings,
@@ -86,15 +88,36 @@ def limiter_storage_options(settings: Settings) -> dict[str, Any]:
 
 
 def register_extensions(app: Flask, settings: Settings) -> None:
-    redis = connect(settings.redis_url, settings.redis_timeout)
+    redis = connect_redis(settings.redis_url, settings.redis_timeout)
     app.extensions["portal_redis"] = redis
-    app.extensions["portal"] = build_services(settings, redis)
-    app.session_interface = PortalSessionInterface(app, redis, key_prefix="portal:session:")
+    app.session_interface = RedisSessions(app, redis, key_prefix="portal:session:")
     csrf.init_app(app)
-    limiter.init_app(app)
+    aa.init_app(app, redis=redis)
+    limit_sign_ins(app, settings.login_rate_limit)
+    trace.recorder.init_app(app, redis, settings)
+
+
+def limit_sign_ins(app: Flask, rate: str) -> None:
+    """Rate-limit starting and finishing a sign-in per client address: each writes to Redis.
+
+    The address is the client's as ProxyFix reports it behind TRUST_PROXY proxies; the
+    counters live in the app's Redis. A limiter of this app's own, since its limits are kept
+    per decorated function, whichever app it serves.
+    """
+    limiter = Limiter(get_remote_address, app=app, strategy="fixed-window")
+    for endpoint in SIGN_IN_ROUTES:
+        app.view_functions[endpoint] = limiter.limit(rate)(app.view_functions[endpoint])
 
 
 def register_blueprints(app: Flask) -> None:
-    app.url_map.converters["flight_id"] = flights.FlightIdConverter
-    for blueprint in (account.bp, auth.bp, flights.bp, flow.bp, health.bp):
+    app.url_map.converters["flight_id"] = FlightIdConverter
+    for blueprint in (account.bp, flights.bp, trace.bp, health.bp):
         app.register_blueprint(blueprint)
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.command("sweep-logins")
+    def sweep_logins() -> None:
+        """Revoke the grants of logins idle past their limit, and delete their tokens."""
+        swept = aa.sweep_idle_logins()
+        click.echo(f"swept {swept} idle login{'s' if swept != 1 else ''}")

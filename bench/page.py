@@ -21,13 +21,13 @@ LINKED_PAGES = {
     "account.profile": "/profile",
     "account.session_info": "/session",
     "flow.show": "/flow",
-    "auth.logout": "/logout",
+    "altitudeangel.logout": "/logout",
 }
 
 # The headers the app sends with every page, precomputed once.
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }

@@ -242,7 +242,7 @@ def storm_section(r: dict[str, Any]) -> list[str]:
             else "the app made no refresh call during the storm. "
         )
         + f"{s['app_waiters']:.0f} of the app's requests waited for that refresh, "
-        f"{s['app_mean_wait_ms']:.0f} ms on average (`portal_refresh_lock_wait_seconds`). "
+        f"{s['app_mean_wait_ms']:.0f} ms on average (`altitudeangel_refresh_lock_wait_seconds`). "
         f"Two storms with the same fresh token, one after the other, differed by "
         f"{s['fresh_storm_p99_spread_ms']:.0f} ms at p99: the noise of this measurement.",
         "",

@@ -6,13 +6,11 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, render_template, session
+from flask import Blueprint, render_template
 
-from portal.jwt_claims import peek_claims
-from portal.refresh import SignInRequired
-from portal.scopes import SCOPES
-from portal.services import services
-from portal.user import signed_in, user_call
+from flask_altitudeangel import SCOPES, SignInRequired, login_required
+from portal.extensions import aa
+from portal.platform import platform
 
 bp = Blueprint("account", __name__)
 
@@ -20,33 +18,30 @@ bp = Blueprint("account", __name__)
 @bp.get("/")
 def home() -> str:
     """Say what the app does; signed in, greet the user and show the way on."""
-    settings = services().settings
-    chosen = set(settings.aa_scopes.split())
-    return render_template("home.html", signed_in=signed_in(), scopes=SCOPES, chosen=chosen)
+    chosen = set(aa.config.scopes.split())
+    return render_template("home.html", scopes=SCOPES, chosen=chosen)
 
 
 @bp.get("/profile")
+@login_required
 def profile() -> str:
     """Show the user's profile as the platform has it."""
-    api = services().api
-    user_profile = user_call(api.user_profile)
-    return render_template("account/profile.html", profile=user_profile)
+    return render_template("account/profile.html", profile=platform.user_profile())
 
 
 @bp.get("/session")
+@login_required
 def session_info() -> str:
     """Show what the app holds for the user, never the tokens themselves."""
-    login_id = session.get("login_id")
-    token = services().tokens.get(login_id) if login_id else None
-    if token is None:
+    facts = aa.token_facts()
+    if facts is None:
         raise SignInRequired()
-    claims = peek_claims(token.access_token)
     return render_template(
         "account/session.html",
-        token=token,
-        claims=claims,
-        scopes=sorted(token.scopes),
-        expires_in=None if token.expires_at is None else token.expires_at - int(time.time()),
+        token=facts,
+        claims=facts.claims,
+        scopes=facts.scopes,
+        expires_in=None if facts.expires_at is None else facts.expires_at - int(time.time()),
         when=_when,
     )
 

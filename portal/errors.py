@@ -12,31 +12,38 @@ from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from flask_altitudeangel import (
+    ApiError,
+    ApiUnavailable,
+    AuthServerUnavailable,
+    Forbidden,
+    InsufficientScope,
+    SignInFailed,
+    SignInRequired,
+)
 from portal import metrics
-from portal.api import ApiError, ApiUnavailable, Forbidden, InsufficientScope, NotFound
 from portal.messages import PAGES, Message
-from portal.oauth import AuthServerUnavailable
-from portal.redirects import safe_next
-from portal.refresh import SignInRequired
+from portal.platform import NotFound
 from portal.sessions import SessionStoreUnavailable
-from portal.user import sign_out_locally
 
 log = logging.getLogger(__name__)
+DEFAULT_NEXT = "/flight-reports"
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Map every domain failure to its answer."""
+    """Map every failure to its answer."""
     app.register_error_handler(SignInRequired, sign_in_required)
+    app.register_error_handler(SignInFailed, sign_in_failed)
     app.register_error_handler(InsufficientScope, insufficient_scope)
+    app.register_error_handler(Forbidden, lambda e: render_error(403, "forbidden"))
     app.register_error_handler(AuthServerUnavailable, unavailable)
     app.register_error_handler(ApiUnavailable, unavailable)
+    app.register_error_handler(ApiError, lambda e: render_error(502, "api_error"))
+    app.register_error_handler(NotFound, lambda e: render_error(404, "not_found"))
     app.register_error_handler(SessionStoreUnavailable, store_unavailable)
     app.register_error_handler(RedisError, store_unavailable)
-    app.register_error_handler(NotFound, lambda e: render_error(404, "not_found"))
-    app.register_error_handler(Forbidden, lambda e: render_error(403, "forbidden"))
-    app.register_error_handler(RateLimitExceeded, rate_limited)
-    app.register_error_handler(ApiError, lambda e: render_error(502, "api_error"))
     app.register_error_handler(CSRFError, lambda e: render_error(400, "csrf"))
+    app.register_error_handler(RateLimitExceeded, rate_limited)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, internal_error)
 
@@ -69,14 +76,18 @@ def render_error(
 
 
 def _action_url(message: Message, extra: dict[str, Any]) -> str:
-    next_path = extra.get("next_path") or "/flight-reports"
+    next_path = extra.get("next_path") or DEFAULT_NEXT
     if message.target == "login":
-        return url_for("auth.login_start", next=next_path)
+        return url_for("altitudeangel.login", next=next_path)
     if message.target == "grant":
-        return url_for("auth.login_start", add_scope=extra.get("scope", ""), next=next_path)
+        return url_for("altitudeangel.login", add_scope=extra.get("scope", ""), next=next_path)
     if message.target == "retry" and request.method == "GET":
-        return safe_next(request.full_path.rstrip("?")) if request.path != "/" else "/"
+        return request.full_path.rstrip("?") if request.path != "/" else "/"
     return "/"
+
+
+def _this_page() -> str | None:
+    return request.full_path.rstrip("?") if request.method == "GET" else None
 
 
 def sign_in_required(error: SignInRequired) -> Response:
@@ -85,21 +96,24 @@ def sign_in_required(error: SignInRequired) -> Response:
     A bounce would sign a user who just signed out straight back in wherever the authorization
     server still remembers them: signing in again must be the user's own action.
     """
-    sign_out_locally()
-    next_path = safe_next(request.full_path.rstrip("?") if request.method == "GET" else None)
-    return render_error(401, "sign_in_required", next_path=next_path)
+    return render_error(401, "sign_in_required", next_path=error.next_path or _this_page())
+
+
+def sign_in_failed(error: SignInFailed) -> Response:
+    """Answer a callback that cannot complete the sign-in: a page that offers a way on."""
+    kind = error.reason if error.reason in PAGES else "other"
+    return render_error(error.code or 400, kind, next_path=error.next_path)
 
 
 def insufficient_scope(error: InsufficientScope) -> Response:
     """Offer to grant just the missing scope (incremental authorization), never a refresh loop."""
-    next_path = safe_next(request.full_path.rstrip("?") if request.method == "GET" else None)
-    return render_error(403, "insufficient_scope", scope=error.scope, next_path=next_path)
+    return render_error(403, "insufficient_scope", scope=error.scope, next_path=_this_page())
 
 
 def unavailable(error: AuthServerUnavailable | ApiUnavailable) -> Response:
     """The platform could not answer now; the user keeps their sign-in."""
     log.warning("event=upstream_unavailable kind=%s", type(error).__name__)
-    retry = str(error.retry_after)
+    retry = str(error.retry_after or 5)
     return render_error(503, "upstream_unavailable", {"Retry-After": retry}, retry_after=retry)
 
 
@@ -109,15 +123,15 @@ def store_unavailable(error: Exception) -> Response:
     return render_error(503, "store_unavailable", {"Retry-After": "5"}, retry_after="5")
 
 
-def http_error(error: HTTPException) -> Response:
-    status = error.code or 500
-    return render_error(status, "http", title=error.name, description=error.description)
-
-
 def rate_limited(error: RateLimitExceeded) -> Response:
     """Too many sign-ins from one address: say so, and when to come back."""
     log.warning("event=rate_limited path=%s", request.path)
     return render_error(429, "rate_limited", {"Retry-After": "60"}, retry_after="60")
+
+
+def http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    return render_error(status, "http", title=error.name, description=error.description)
 
 
 def internal_error(error: Exception) -> Response:

@@ -9,8 +9,8 @@ from flask import Blueprint, Response, abort, current_app, request, send_from_di
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from redis.exceptions import RedisError
 
+from flask_altitudeangel import METRICS
 from portal.metrics import REGISTRY
-from portal.services import services
 
 bp = Blueprint("health", __name__)
 
@@ -30,7 +30,7 @@ def favicon() -> Response:
 def readyz() -> Response:
     """Ready when Redis answers."""
     try:
-        services().redis.ping()
+        current_app.extensions["portal_redis"].ping()
     except RedisError:
         return Response("redis unreachable\n", 503, mimetype="text/plain")
     return Response("ready\n", mimetype="text/plain")
@@ -39,7 +39,7 @@ def readyz() -> Response:
 @bp.get("/metrics")
 def metrics() -> Response:
     """Serve the metrics to a scraper holding METRICS_TOKEN; of every gunicorn worker."""
-    expected = services().settings.metrics_token
+    expected = current_app.config["PORTAL_SETTINGS"].metrics_token
     if not expected:
         abort(404)
     given = request.headers.get("Authorization", "")
@@ -50,8 +50,11 @@ def metrics() -> Response:
             {"WWW-Authenticate": 'Bearer realm="metrics"'},
             mimetype="text/plain",
         )
-    registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Under gunicorn every metric of every worker is in the shared directory.
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+        body = generate_latest(registry)
+    else:
+        body = generate_latest(REGISTRY) + generate_latest(METRICS)
+    return Response(body, mimetype=CONTENT_TYPE_LATEST)

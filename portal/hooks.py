@@ -6,30 +6,43 @@ than registered one by one.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 from werkzeug.wrappers import Response
 
-from portal.flow import flush_trace
+from flask_altitudeangel import signals
+from portal.extensions import aa
 from portal.logs import assign_request_id, echo_request_id
-from portal.security import SecurityHeaders, enforce_session_limits, refuse_cross_origin
-from portal.settings import public_origin
+from portal.security import (
+    SecurityHeaders,
+    create_the_csrf_secret,
+    refuse_cross_origin,
+    refuse_when_the_store_is_down,
+)
+from portal.trace import recorder
 
 
 def register_request_hooks(app: Flask) -> None:
-    settings = app.config["PORTAL_SETTINGS"]
-    headers = SecurityHeaders(settings.aa_authorize_url, settings.aa_end_session_url)
-    own_origin = public_origin(settings.aa_redirect_uri)
+    config = app.config["PORTAL_SETTINGS"].aa
+    headers = SecurityHeaders(config.authorize_url, config.end_session_url)
+    own_origin = config.origin
 
     def before() -> None:
         assign_request_id()
+        refuse_when_the_store_is_down()
         refuse_cross_origin(own_origin)
-        enforce_session_limits()
 
     def after(response: Response) -> Response:
-        flush_trace()
+        recorder.flush()
         headers.add(response)
         echo_request_id(response)
         return response
 
+    def template_names() -> dict[str, Any]:
+        return {"current_login": aa.current_login}
+
     app.before_request(before)
     app.after_request(after)
+    app.context_processor(template_names)
+    signals.signed_in.connect(create_the_csrf_secret, sender=app, weak=False)

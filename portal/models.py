@@ -111,7 +111,6 @@ class MapFeature:
 
     name: str
     category: str
-    detailed_category: str
     geometry_type: str
     coordinates: Any
     is_owner: bool
@@ -123,7 +122,6 @@ class MapFeature:
         return cls(
             name=str(properties.get("name", "")),
             category=str(properties.get("category", "")),
-            detailed_category=str(properties.get("detailedCategory", "")),
             geometry_type=str(geometry.get("type", "")),
             coordinates=geometry.get("coordinates"),
             is_owner=bool(properties.get("isOwner", False)),

@@ -1,42 +1,28 @@
-"""Per-request security: session lifetimes, cross-site form posts, and the response headers."""
+"""Per-request security: cross-site form posts, and the headers every response carries."""
 
 from __future__ import annotations
 
-import time
+from typing import Any
+from urllib.parse import urlsplit
 
-from flask import g, request, session
-from flask_wtf.csrf import CSRFError
+from flask import Flask, g, request
+from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.wrappers import Response
 
-from portal.refresh import SignInRequired
-from portal.services import services
 from portal.sessions import SessionStoreUnavailable
-from portal.settings import public_origin
-from portal.user import sign_out_locally
-
-
-def enforce_session_limits() -> None:
-    """End a login past its idle or absolute limit; Redis TTLs alone would only slide."""
-    if g.get("session_store_down"):
-        raise SessionStoreUnavailable()
-    if "login_id" not in session:
-        return
-    settings = services().settings
-    now = int(time.time())
-    idle = now - session.get("seen_at", 0)
-    if (
-        now - session.get("signed_in_at", 0) > settings.session_absolute_timeout
-        or idle > settings.session_idle_timeout
-    ):
-        sign_out_locally()
-        raise SignInRequired()
-    # Slide the idle limit, but write the session only now and then, not on every request.
-    if idle > settings.session_idle_timeout // 10:
-        session["seen_at"] = now
-        services().tokens.seen(session["login_id"], now + settings.session_idle_timeout)
-
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def refuse_when_the_store_is_down() -> None:
+    """Answer 503 at once when the session could not be read, instead of acting without it."""
+    if g.get("session_store_down"):
+        raise SessionStoreUnavailable()
+
+
+def create_the_csrf_secret(app: Flask, **extra: Any) -> None:
+    """At sign-in, so that the first page after it does not write the session again."""
+    generate_csrf()
 
 
 def refuse_cross_origin(own_origin: str) -> None:
@@ -56,13 +42,18 @@ def refuse_cross_origin(own_origin: str) -> None:
         raise CSRFError("The request came from another site.")
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 class SecurityHeaders:
     """The headers every response carries, built once: this runs on every request."""
 
     def __init__(self, *redirect_targets: str) -> None:
         # form-action also covers where a form's answer redirects: the sign-in form goes on
         # to the authorize endpoint, the sign-out form to the end-session endpoint.
-        origins = dict.fromkeys(public_origin(url) for url in redirect_targets if url)
+        origins = dict.fromkeys(_origin(url) for url in redirect_targets if url)
         csp = (
             "default-src 'none'; style-src 'self'; img-src 'self' data:; "
             f"form-action 'self' {' '.join(origins)}; "

@@ -1,13 +1,21 @@
-"""Flask-Session on Redis, hardened: JSON only (never pickle) and Redis failures made explicit."""
+"""Flask-Session on Redis, hardened: JSON only (never pickle), Redis failures made explicit,
+a Redis Cluster client accepted, and a __Host- cookie that sign-out really removes.
+
+Everything here goes through Flask-Session's public interface (its constructor, ``client``,
+``serializer``, ``key_prefix``, ``open_session``, ``save_session``). What it relies on in
+the pinned version is checked by tests/portal/test_sessions_pin.py.
+"""
 
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 
 import msgspec
+import redis
 from flask import Flask, Request, Response, g
-from flask_session.base import Serializer, ServerSideSession, ServerSideSessionInterface
+from flask_session.base import ServerSideSession
 from flask_session.redis import RedisSessionInterface
 from redis.exceptions import RedisError
 
@@ -16,8 +24,8 @@ from portal import metrics
 log = logging.getLogger(__name__)
 
 
-class JsonSerializer(Serializer):
-    """Session data as JSON; anything else in the store is refused, never unpickled.
+class JsonOnly:
+    """Session data as JSON; anything else in the store is no session, and is never unpickled.
 
     Flask-Session 0.8 falls back to ``pickle.loads`` on data it cannot decode, which turns
     write access to Redis into code execution in the app.
@@ -30,34 +38,31 @@ class JsonSerializer(Serializer):
     def encode(self, session: ServerSideSession) -> bytes:
         return self._encoder.encode(dict(session))
 
-    def decode(self, serialized_data: bytes) -> dict[Any, Any]:
-        return self._decoder.decode(serialized_data)
+    def decode(self, serialized_data: bytes) -> dict[Any, Any] | None:
+        """Decode a stored session; None (a fresh session id) for anything that is not JSON."""
+        try:
+            return self._decoder.decode(serialized_data)
+        except msgspec.DecodeError:
+            log.warning("event=session_refused reason=undecodable")
+            return None
 
 
 class SessionStoreUnavailable(Exception):
     """Redis could not be reached (or answered too slowly) for the session."""
 
 
-class PortalSessionInterface(RedisSessionInterface):
-    """Server-side sessions in Redis with a JSON serializer and no silent fallbacks."""
+class RedisSessions(RedisSessionInterface):
+    """Server-side sessions in Redis (a single node or a cluster), JSON only."""
 
     def __init__(self, app: Flask, client: Any, key_prefix: str) -> None:
-        # RedisSessionInterface.__init__ rejects a RedisCluster client; set it ourselves.
-        self.client = client
-        ServerSideSessionInterface.__init__(
-            self, app, key_prefix=key_prefix, permanent=True, serialization_format="json"
+        # Flask-Session accepts only a redis.Redis and would replace a RedisCluster client
+        # with a default one; give it a stand-in it never connects, then the real client.
+        stand_in = client if isinstance(client, redis.Redis) else redis.Redis()
+        super().__init__(
+            app, stand_in, key_prefix=key_prefix, permanent=True, serialization_format="json"
         )
-        self.serializer = JsonSerializer()
-
-    def _retrieve_session_data(self, store_id: str) -> dict[Any, Any] | None:
-        data = self.client.get(store_id)
-        if not data:
-            return None
-        try:
-            return self.serializer.decode(data)
-        except msgspec.DecodeError:
-            log.warning("event=session_refused reason=undecodable")
-            return None  # treated as an unknown session: a fresh id is issued
+        self.client = client
+        self.serializer = JsonOnly()
 
     def open_session(self, app: Flask, request: Request) -> ServerSideSession:
         try:
@@ -65,7 +70,7 @@ class PortalSessionInterface(RedisSessionInterface):
         except RedisError:
             metrics.REDIS_ERRORS.inc()
             g.session_store_down = True
-            return self.session_class(sid=self._generate_sid(self.sid_length), permanent=True)
+            return self.session_class(sid=secrets.token_urlsafe(self.sid_length), permanent=True)
 
     def save_session(self, app: Flask, session: ServerSideSession, response: Response) -> None:
         if g.get("session_store_down"):

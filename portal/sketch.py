@@ -6,8 +6,8 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from portal.api import BoundingBox
 from portal.models import FlightReport, MapFeature
+from portal.platform import BoundingBox
 
 SIZE = 320
 METRES_PER_DEGREE = 111_320

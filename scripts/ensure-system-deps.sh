@@ -13,6 +13,8 @@ declare -A package_of=(
   [wrk]=wrk
   [docker-compose]=docker-compose
   [envsubst]=gettext-base
+  [node]=nodejs
+  [npm]=npm
 )
 
 missing=()

@@ -9,6 +9,10 @@ from playwright.sync_api import Playwright, sync_playwright
 
 from tests.services import RedisServer, ServiceProcess, sandbox_process
 
+# The extension's pytest plugin (its entry point, when the package is installed): the
+# altitudeangel_sandbox fixture that tests/examples uses.
+pytest_plugins = ["flask_altitudeangel.testing"]
+
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:

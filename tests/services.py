@@ -167,7 +167,10 @@ class ServiceProcess:
 
 
 def sandbox_process(redis_url: str, **env: str) -> ServiceProcess:
-    """Describe a sandbox on a free port (``python -m sandbox``); call ``start()`` to run it."""
+    """Describe a sandbox on a free port (``python -m flask_altitudeangel.sandbox``).
+
+    Call ``start()`` to run it.
+    """
     port = free_port()
     settings = {
         "SANDBOX_HOST": "127.0.0.1",
@@ -178,7 +181,7 @@ def sandbox_process(redis_url: str, **env: str) -> ServiceProcess:
         **env,
     }
     return ServiceProcess(
-        args=[PYTHON, "-m", "sandbox"],
+        args=[PYTHON, "-m", "flask_altitudeangel.sandbox"],
         env=settings,
         port=port,
         health_path="/.well-known/oauth-authorization-server",

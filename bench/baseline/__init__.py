@@ -8,7 +8,6 @@ It reads the sessions and tokens the app wrote, so it needs the app's SECRET_KEY
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import time
@@ -17,7 +16,6 @@ from collections.abc import Callable, Mapping
 import msgspec
 import redis
 import urllib3
-from cryptography.fernet import Fernet
 from flask import Flask, abort, redirect, request
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.wrappers import Response
@@ -31,17 +29,15 @@ from bench.page import (
     link_pages,
     page_app,
 )
-from portal.crypto import derive_key
+from flask_altitudeangel import Cipher
 from portal.models import ReportPage
-
-FERNET_VERSION = b"\x80"
 
 
 def create_baseline(env: Mapping[str, str] | None = None) -> Flask:
     """Build the baseline from REDIS_URL, SECRET_KEY, AA_API_URL and AA_AUTH_URL."""
     app = page_app(__name__)
     link_pages(app)
-    app.add_url_rule("/login", "auth.login_start", lambda: ("", 404))
+    app.add_url_rule("/login", "altitudeangel.login", lambda: ("", 404))
     app.add_url_rule("/healthz", "healthz", lambda: "ok\n")
     app.add_url_rule("/flight-reports", "flights.index", _reports_view(app, env or os.environ))
     return app
@@ -49,7 +45,7 @@ def create_baseline(env: Mapping[str, str] | None = None) -> Flask:
 
 def _reports_view(app: Flask, env: Mapping[str, str]) -> Callable[[], Response]:
     db = redis.Redis.from_url(env["REDIS_URL"], socket_timeout=1, socket_connect_timeout=1)
-    fernet = Fernet(derive_key(env["SECRET_KEY"]))
+    cipher = Cipher((), env["SECRET_KEY"])  # the key the app derives from SECRET_KEY
     csrf = URLSafeTimedSerializer(env["SECRET_KEY"], salt="wtf-csrf-token")
     http = urllib3.PoolManager(
         num_pools=4, maxsize=16, retries=False, timeout=urllib3.Timeout(connect=3, read=10)
@@ -67,11 +63,10 @@ def _reports_view(app: Flask, env: Mapping[str, str]) -> Callable[[], Response]:
         raw = db.get("portal:session:" + sid) if sid else None
         session = decode(raw) if raw else {}
         blob = None
-        if session.get("login_id"):
-            blob = db.hmget(f"portal:login:{{{session['login_id']}}}:tokens", "v", "blob")[1]
-        if blob and blob[:1] == FERNET_VERSION:  # kept as raw bytes, not Fernet's base64 text
-            blob = base64.urlsafe_b64encode(blob)
-        token = json.loads(fernet.decrypt(blob)) if blob else {"expires_at": 0}
+        login = session.get("altitudeangel") or {}
+        if login.get("login"):
+            blob = db.hmget(f"portal:login:{{{login['login']}}}:tokens", "v", "blob")[1]
+        token = json.loads(cipher.decrypt(blob)) if blob else {"expires_at": 0}
         if token["expires_at"] <= time.time():
             return redirect("/login")  # the baseline never refreshes
         bearer = {"Authorization": f"Bearer {token['access_token']}"}
@@ -80,7 +75,10 @@ def _reports_view(app: Flask, env: Mapping[str, str]) -> Callable[[], Response]:
             abort(502)
         reports = ReportPage.from_api(json.loads(answer.data))
         html = template.render(
-            reports=reports, session=session, csrf_token=lambda: csrf.dumps(session["csrf_token"])
+            reports=reports,
+            session=session,
+            current_login={"user_name": login.get("name")},
+            csrf_token=lambda: csrf.dumps(session["csrf_token"]),
         )
         return Response(html, 200, headers, mimetype="text/html")
 

@@ -10,7 +10,6 @@ server refuses, or a 401 from the API, ends the sign-in: the user is sent to /lo
 from __future__ import annotations
 
 import os
-import secrets
 from typing import Any
 
 import redis
@@ -66,15 +65,13 @@ def _save_refreshed_token(token: dict[str, Any], refresh_token: Any = None, **_:
 
 
 def _add_views(app: Flask, oauth: OAuth, redirect_uri: str) -> None:
-    @app.get("/login", endpoint="auth.login_start")
+    @app.get("/login", endpoint="altitudeangel.login")
     def login() -> Response:
         return oauth.aa.authorize_redirect(redirect_uri)
 
     @app.get("/callback")
     def callback() -> Response:
         session["token"] = dict(oauth.aa.authorize_access_token())
-        # The shared template shows the signed-in navigation for a session with a login id.
-        session["login_id"] = secrets.token_urlsafe(16)
         return redirect("/flight-reports", 303)
 
     @app.get("/flight-reports", endpoint="flights.index")
@@ -92,7 +89,11 @@ def _add_views(app: Flask, oauth: OAuth, redirect_uri: str) -> None:
             session.clear()
             return redirect("/login")
         answer.raise_for_status()
-        return render_template(PAGE, reports=ReportPage.from_api(answer.json()))
+        # The shared template shows the signed-in navigation when there is a current login.
+        signed_in = {"user_name": "Signed-in user"}
+        return render_template(
+            PAGE, reports=ReportPage.from_api(answer.json()), current_login=signed_in
+        )
 
     @app.get("/healthz")
     def healthz() -> str:

@@ -95,7 +95,7 @@ def memory(db: redis.Redis, sid: str, kind: str) -> dict[str, int]:
     if kind == "peer":
         return {"session (token inside)": int(db.memory_usage(f"session:{sid}", samples=0) or 0)}
     session_key = f"portal:session:{sid}"
-    login_id = msgspec.json.decode(db.get(session_key) or b"{}")["login_id"]
+    login_id = msgspec.json.decode(db.get(session_key) or b"{}")["altitudeangel"]["login"]
     keys = {
         "session": session_key,
         "tokens": f"portal:login:{{{login_id}}}:tokens",

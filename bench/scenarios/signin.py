@@ -21,10 +21,10 @@ from tests.services import ServiceProcess
 # The sandbox calls the app makes inside its hops, by metric name and labels.
 INNER_CALLS = {
     "/callback": [
-        ("portal_token_endpoint_seconds_sum", {"kind": "authorization_code"}),
-        ("portal_api_seconds_sum", {"operation": "user_profile"}),
+        ("altitudeangel_token_endpoint_seconds_sum", {"kind": "authorization_code"}),
+        ("altitudeangel_api_seconds_sum", {"operation": "user_profile"}),
     ],
-    PAGE: [("portal_api_seconds_sum", {"operation": "list_reports"})],
+    PAGE: [("altitudeangel_api_seconds_sum", {"operation": "list_reports"})],
 }
 
 

@@ -120,7 +120,7 @@ def _added(fresh: dict[str, Any], expired: dict[str, Any]) -> dict[str, float]:
 
 def _refresh_seconds(apps: list[ServiceProcess]) -> tuple[float, float]:
     """Return the sum and count of the app's refresh calls to the token endpoint, all instances."""
-    name = "portal_token_endpoint_seconds"
+    name = "altitudeangel_token_endpoint_seconds"
     total = sum(metrics.samples(a, f"{name}_sum", kind="refresh_token") for a in apps)
     count = sum(metrics.samples(a, f"{name}_count", kind="refresh_token") for a in apps)
     return total, count
@@ -128,7 +128,7 @@ def _refresh_seconds(apps: list[ServiceProcess]) -> tuple[float, float]:
 
 def _lock_waits(apps: list[ServiceProcess]) -> tuple[float, float]:
     """Return the sum and count of the app's waits for another request's refresh."""
-    name = "portal_refresh_lock_wait_seconds"
+    name = "altitudeangel_refresh_lock_wait_seconds"
     return (
         sum(metrics.samples(a, f"{name}_sum") for a in apps),
         sum(metrics.samples(a, f"{name}_count") for a in apps),

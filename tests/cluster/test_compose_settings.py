@@ -72,7 +72,7 @@ def test_the_services_agree_on_urls_and_addresses(compose: dict[str, Any]) -> No
     assert app["AA_END_SESSION_URL"].startswith(sandbox["SANDBOX_ISSUER"] + "/")
     assert app["AA_REDIRECT_URI"] in sandbox["SANDBOX_EXTRA_REDIRECT_URIS"].split()
     post_logout = sandbox["SANDBOX_EXTRA_POST_LOGOUT_REDIRECT_URIS"].split()
-    assert load_settings({**app, "SECRET_KEY": "x" * 32}).aa_post_logout_redirect_uri in post_logout
+    assert load_settings({**app, "SECRET_KEY": "x" * 32}).aa.post_logout_redirect_uri in post_logout
     assert app["AA_REDIRECT_URI"].startswith(nginx["PORTAL_PUBLIC_URL"] + "/")
     assert urlsplit(nginx["PORTAL_PUBLIC_URL"]).port == 8443
     assert "127.0.0.1:8443:443" in services["nginx"]["ports"]
@@ -101,8 +101,8 @@ def test_the_app_settings_of_compose_pass_validation_as_written(compose: dict[st
 
     settings = load_settings(env)
 
-    assert settings.aa_token_url == "http://sandbox:5001/oauth/v2/token"
-    assert settings.aa_require_iss
+    assert settings.aa.token_url == "http://sandbox:5001/oauth/v2/token"
+    assert settings.aa.require_iss
     assert settings.flow_trace  # PORTAL_DEMO=1: the compose set-up is the demo
     assert settings.session_cookie_secure  # nginx serves https://localhost:8443
     with pytest.raises(SettingsError, match="AA_ALLOW_HTTP"):

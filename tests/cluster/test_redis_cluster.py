@@ -19,8 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from redis.crc import key_slot
 
 from app import create_app
-from portal.services import Services
-from portal.tokens import TokenStore, UserToken
+from flask_altitudeangel._tokens import UserToken
+from tests import peek
 from tests.cluster.conftest import DEMO_SECRET, USERS
 from tests.cluster.redis_cluster import LocalRedisCluster
 from tests.oauth_driver import SandboxUser, parse_forms
@@ -62,8 +62,7 @@ def sign_in(client: FlaskClient, username: str) -> str:
     parts = urlsplit(callback)
     finished = client.get(f"{parts.path}?{parts.query}")
     assert finished.status_code == 303, finished.text[:300]
-    with client.session_transaction() as session:
-        return str(session["login_id"])
+    return str(peek.login_id(client))
 
 
 def refresh_requests(sandbox: ServiceProcess) -> float:
@@ -77,13 +76,13 @@ def refresh_requests(sandbox: ServiceProcess) -> float:
     )
 
 
-def refresh_from_many_threads(services: Services, login_id: str, stale: UserToken) -> list[int]:
+def refresh_from_many_threads(app: Flask, login_id: str, stale: UserToken) -> list[int]:
     """Ask for a refresh of the same stale token from several threads at once."""
     start = threading.Barrier(CONCURRENT_REFRESHES)
 
     def refresh() -> int:
         start.wait(timeout=10)
-        return services.refresher.refresh(login_id, stale, reason="rejected").version
+        return peek.lifecycle(app).refresh_after_rejection(login_id, stale).version
 
     with ThreadPoolExecutor(CONCURRENT_REFRESHES) as pool:
         futures = [pool.submit(refresh) for _ in range(CONCURRENT_REFRESHES)]
@@ -100,13 +99,14 @@ def test_a_whole_login_works_on_a_redis_cluster(
     cluster_app: Flask, redis_cluster: LocalRedisCluster, sandbox: ServiceProcess
 ) -> None:
     client = cluster_app.test_client()
-    services: Services = cluster_app.extensions["portal"]
+    store = peek.token_store(cluster_app)
+    redis = cluster_app.extensions["portal_redis"]
     login_id = sign_in(client, "alice")
 
     # The hash tag puts every key of one login in one slot, so Lua and locks may use them together.
-    keys = [TokenStore.key(login_id, part) for part in ("tokens", "lock", "trace")]
+    keys = [store.key(login_id, part) for part in ("tokens", "lock", "trace")]
     assert len({key_slot(key.encode()) for key in keys}) == 1
-    assert services.redis.exists(keys[0]) == 1
+    assert redis.exists(keys[0]) == 1
     listing = client.get("/flight-reports")
     assert listing.status_code == 200, listing.text[:300]
     assert "Thames at Reading bank survey" in listing.text
@@ -114,36 +114,36 @@ def test_a_whole_login_works_on_a_redis_cluster(
     report = next(path for path in reports if not path.endswith("/new"))
     assert client.get(report).status_code == 200  # also fetches the shared client token
 
-    stale = services.tokens.get(login_id)
+    stale = store.get(login_id)
     assert stale is not None
     before = refresh_requests(sandbox)
-    versions = refresh_from_many_threads(services, login_id, stale)
+    versions = refresh_from_many_threads(cluster_app, login_id, stale)
 
     assert versions == [stale.version + 1] * CONCURRENT_REFRESHES
     assert refresh_requests(sandbox) - before == 1  # one refresh for all, under the lock
-    fresh = services.tokens.get(login_id)
+    fresh = store.get(login_id)
     assert fresh is not None and fresh.refresh_token != stale.refresh_token
     # The compare-and-set refuses a write based on the version it replaced.
-    assert services.tokens.compare_and_set(login_id, stale.version, stale) is None
-    assert services.tokens.get(login_id) == fresh
+    assert store.compare_and_set(login_id, stale.version, stale) is None
+    assert store.get(login_id) == fresh
     assert client.get("/flight-reports").status_code == 200  # with the refreshed token
     assert client.get("/flow").status_code == 200  # the login's trace, a list in the same slot
-    assert services.redis.llen(keys[2]) > 0
+    assert redis.llen(keys[2]) > 0
 
     page = client.get("/flight-reports")
     csrf = next(f for f in parse_forms(page.text) if f.action.endswith("/logout"))
     signed_out = client.post("/logout", data={"csrf_token": csrf.fields["csrf_token"]})
 
     assert signed_out.status_code == 303
-    assert services.tokens.get(login_id) is None
-    assert services.redis.exists(*keys) == 0
+    assert store.get(login_id) is None
+    assert redis.exists(*keys) == 0
     after = client.get("/flight-reports")
     assert after.status_code == 401
     assert b"Please sign in" in after.data
 
 
 def test_the_refresh_lock_is_exclusive_on_a_cluster(cluster_app: Flask) -> None:
-    tokens: TokenStore = cluster_app.extensions["portal"].tokens
+    tokens = peek.token_store(cluster_app)
     mine, theirs = tokens.lock("cluster-lock-test"), tokens.lock("cluster-lock-test")
 
     assert mine.acquire(blocking=False)

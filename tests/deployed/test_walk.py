@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect
 
-from portal.crypto import Cipher
+from flask_altitudeangel import Cipher
 from tests.browser.chromium import assert_accessible, launch, screenshot
 from tests.deployed.topology import DEMO_SECRET, SHARED_SECRET_KEY, DeployedPortal
 

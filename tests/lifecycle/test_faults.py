@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests import peek
 from tests.lifecycle.conftest import TOKEN_TTL
 from tests.portal.conftest import sign_in_with, token_requests
 from tests.services import RedisServer, ServiceProcess, inject_fault
@@ -28,9 +29,7 @@ def expire_soon() -> None:
 
 
 def stored_token(client: FlaskClient) -> object:
-    with client.session_transaction() as session:
-        login_id = session.get("login_id")
-    return client.application.extensions["portal"].tokens.get(login_id) if login_id else None
+    return peek.stored_token(client)
 
 
 @pytest.mark.parametrize("kind", ["error500", "error503", "error429"])

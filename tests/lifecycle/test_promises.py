@@ -13,7 +13,8 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from portal.tokens import token_from_response
+from flask_altitudeangel._tokens import token_from_response
+from tests import peek
 from tests.lifecycle.conftest import TOKEN_TTL
 from tests.oauth_driver import SandboxUser, csrf_token
 from tests.portal.conftest import DEMO_SECRET, REDIRECT_URI, sign_in_with, token_requests
@@ -24,8 +25,7 @@ ACL_PASSWORD = "acl-test-password-0123456789"
 
 
 def login_id(client: FlaskClient) -> str:
-    with client.session_transaction() as session:
-        return str(session["login_id"])
+    return str(peek.login_id(client))
 
 
 def consented_callback(start: requests.Response, username: str = "alice") -> str:
@@ -110,7 +110,7 @@ def test_invalid_grant_after_a_lost_race_keeps_the_user_on_the_newer_token(
     app = short_app()
     client = app.test_client()
     assert sign_in_with(client).status_code == 303
-    store = app.extensions["portal"].tokens
+    store = peek.token_store(app)
     stale = store.get(login_id(client))
     time.sleep(TOKEN_TTL / 2 + 0.6)  # the stored token is within its refresh margin
     inject_fault(short_sandbox, "token", "late_invalid_grant", seconds=1.5)
@@ -206,7 +206,7 @@ def test_tokens_are_encrypted_at_rest(short_app: AppFactory, redis_server: Redis
     app = short_app()
     client = app.test_client()
     assert sign_in_with(client).status_code == 303
-    token = app.extensions["portal"].tokens.get(login_id(client))
+    token = peek.stored_token(client)
     raw = redis_server.client().hget(f"portal:login:{{{login_id(client)}}}:tokens", "blob")
     assert raw
     for secret in (token.access_token, token.refresh_token):
@@ -230,7 +230,7 @@ def test_the_token_store_refuses_a_stale_version(short_app: AppFactory) -> None:
     app = short_app()
     client = app.test_client()
     assert sign_in_with(client).status_code == 303
-    store = app.extensions["portal"].tokens
+    store = peek.token_store(app)
     current = store.get(login_id(client))
     assert store.compare_and_set(login_id(client), current.version, current) is not None
     assert store.compare_and_set(login_id(client), current.version, current) is None

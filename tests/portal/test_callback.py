@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from flask.testing import FlaskClient
 
+from tests import peek
 from tests.oauth_driver import SandboxUser
 from tests.portal.conftest import REDIRECT_URI, USERS, SignIn, token_requests
 from tests.services import RedisServer, ServiceProcess
@@ -126,7 +127,7 @@ def pending_record(client: FlaskClient, state: str) -> dict[str, object]:
     """Read and decrypt the stored attempt for ``state``, as only the app could."""
     redis = client.application.extensions["portal_redis"]
     blob = redis.get("portal:pending:" + hashlib.sha256(state.encode()).hexdigest())
-    return json.loads(client.application.extensions["portal"].cipher.decrypt(blob))
+    return json.loads(peek.pending_cipher(client.application).decrypt(blob))
 
 
 def test_a_different_issuer_is_refused_before_the_token_request(
@@ -161,7 +162,7 @@ def test_declined_consent_gets_a_friendly_escaped_page(
             "error": "access_denied",
             "error_description": "<script>alert(1)</script>",
             "state": state,
-            "iss": client.application.config["PORTAL_SETTINGS"].aa_issuer,
+            "iss": client.application.config["PORTAL_SETTINGS"].aa.issuer,
         }
     )
     response = client.get("/callback?" + query)
@@ -199,7 +200,7 @@ def test_sign_in_attempts_write_no_session_and_are_capped_per_browser(
     assert all(s.status_code == 302 for s in starts)
     assert set(redis_server.client().scan_iter("portal:session:*")) == sessions_before
     assert client.get_cookie("portal_session") is None
-    jar = [c for c in client._cookies.values() if c.key.startswith("portal_signin_")]
+    jar = [c for c in client._cookies.values() if c.key.startswith("aa_signin_")]
     assert len(jar) == 5  # only the newest five attempts can still come back
     redis = redis_server.client()
     for start in starts[-5:]:

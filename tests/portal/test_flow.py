@@ -11,6 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
+from tests import peek
 from tests.oauth_driver import SandboxUser
 from tests.portal.conftest import DEMO_SECRET, REDIRECT_URI, SignIn, app_environment
 from tests.portal.test_callback import pending_record
@@ -60,24 +61,23 @@ def test_the_trace_never_holds_a_whole_secret(portal_app: Flask) -> None:
     code = parse_qs(urlsplit(callback).query)["code"][0]
     client.get(callback.removeprefix("http://localhost:5000"))
     client.get("/flight-reports")
-    with client.session_transaction() as session:
-        login_id = session["login_id"]
-    services = portal_app.extensions["portal"]
-    token = services.tokens.get(login_id)
-    stored = json.dumps([asdict(step) for step in services.trace.steps(login_id)])
+    login_id = str(peek.login_id(client))
+    token = peek.stored_token(client)
+    assert token is not None
+    trace = portal_app.extensions["portal_trace"]
+    stored = json.dumps([asdict(step) for step in trace.steps(login_id)])
     pages = "".join(client.get(p).get_data(as_text=True) for p in ("/flow", "/session"))
     for secret in (token.access_token, token.refresh_token, code, verifier, DEMO_SECRET):
         assert secret not in stored
         assert secret not in pages
-    assert len(services.trace.steps(login_id)) >= len(SIGN_IN_STEPS)
+    assert len(trace.steps(login_id)) >= len(SIGN_IN_STEPS)
 
 
 def test_the_trace_is_encrypted_at_rest(
     client: FlaskClient, sign_in: SignIn, redis_server: RedisServer
 ) -> None:
     sign_in(client)
-    with client.session_transaction() as session:
-        login_id = session["login_id"]
+    login_id = peek.login_id(client)
     raw = b"".join(redis_server.client().lrange(f"portal:login:{{{login_id}}}:trace", 0, -1))
     assert raw and b"Token request" not in raw and b"demo-portal" not in raw
 
@@ -88,7 +88,6 @@ def test_with_the_trace_off_nothing_is_recorded(
     app = create_app(app_environment(redis_server, sandbox, FLOW_TRACE="0"))
     client = app.test_client()
     sign_in(client)
-    with client.session_transaction() as session:
-        login_id = session["login_id"]
+    login_id = peek.login_id(client)
     assert not redis_server.client().exists(f"portal:login:{{{login_id}}}:trace")
     assert b"The flow trace is off" in client.get("/flow").data

@@ -7,6 +7,7 @@ import logging
 import pytest
 from flask.testing import FlaskClient
 
+from tests import peek
 from tests.portal.conftest import DEMO_SECRET, SignIn
 
 PAGES = ["/", "/flight-reports", "/profile", "/session", "/flight-reports/new", "/nowhere"]
@@ -54,9 +55,7 @@ def test_no_secret_reaches_a_page_a_cookie_or_a_log(
     try:
         started = client.get("/login")
         callback = sign_in(client)
-        with client.session_transaction() as session:
-            login_id = session["login_id"]
-        token = client.application.extensions["portal"].tokens.get(login_id)
+        token = peek.stored_token(client)
         bodies = [started, callback] + [client.get(p) for p in PAGES]
     finally:
         portal_logger.removeHandler(caplog.handler)

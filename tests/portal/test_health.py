@@ -30,9 +30,10 @@ def test_metrics_count_logins_and_api_calls(client: FlaskClient, sign_in: SignIn
     sign_in(client)
     client.get("/flight-reports")
     text = client.get("/metrics", headers=METRICS_AUTH).get_data(as_text=True)
-    assert 'portal_logins_total{outcome="success"}' in text
-    assert 'portal_api_seconds_count{operation="list_reports",status="200"}' in text
-    assert "portal_token_endpoint_seconds_bucket" in text
+    assert 'altitudeangel_sign_ins_total{outcome="success"}' in text
+    assert 'altitudeangel_api_seconds_count{operation="list_reports",status="200"}' in text
+    assert "altitudeangel_token_endpoint_seconds_bucket" in text
+    assert "portal_redis_errors_total" in text
 
 
 def test_metrics_need_the_bearer_token(client: FlaskClient) -> None:

@@ -127,7 +127,7 @@ def api_calls(client: FlaskClient) -> float:
         sample.value
         for family in text_string_to_metric_families(text)
         for sample in family.samples
-        if sample.name == "portal_api_seconds_count"
+        if sample.name == "altitudeangel_api_seconds_count"
     )
 
 

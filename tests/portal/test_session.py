@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
+from tests import peek
 from tests.oauth_driver import SandboxUser
 from tests.portal.conftest import REDIRECT_URI, SignIn, app_environment, sandbox_counter
 from tests.services import RedisServer, ServiceProcess
@@ -26,10 +27,7 @@ def session_id(client: FlaskClient) -> str | None:
 
 
 def stored_tokens(client: FlaskClient) -> object:
-    app = client.application
-    with client.session_transaction() as session:
-        login_id = session.get("login_id")
-    return app.extensions["portal"].tokens.get(login_id) if login_id else None
+    return peek.stored_token(client)
 
 
 def test_sign_in_issues_a_new_session_id_whatever_was_planted(
@@ -77,7 +75,7 @@ def test_over_https_every_cookie_is_secure_with_the_host_prefix(
     client = app.test_client()
     started = client.get("/login", base_url="https://localhost:5000")
     attempt = started.headers["Set-Cookie"]
-    assert attempt.startswith("__Host-portal_signin_")
+    assert attempt.startswith("__Host-aa_signin_")
     assert "Secure" in attempt and "Domain" not in attempt and "Path=/" in attempt
     callback = SandboxUser("alice", "wonderland").authorize(
         started.headers["Location"], REDIRECT_URI
@@ -86,7 +84,7 @@ def test_over_https_every_cookie_is_secure_with_the_host_prefix(
     cookies = finished.headers.getlist("Set-Cookie")
     session_cookie = next(c for c in cookies if c.startswith("__Host-portal_session="))
     assert "Secure" in session_cookie and "Domain" not in session_cookie
-    spent = next(c for c in cookies if c.startswith("__Host-portal_signin_"))
+    spent = next(c for c in cookies if c.startswith("__Host-aa_signin_"))
     assert "Secure" in spent and "Max-Age=0" in spent or "Expires=Thu, 01 Jan 1970" in spent
 
 
@@ -99,8 +97,11 @@ def test_a_session_past_its_limit_must_sign_in_again(
     sign_in(client)
     assert client.get("/profile").status_code == 200
     with client.session_transaction() as session:
-        session["signed_in_at"] -= 3600
-        session["seen_at"] -= 3600
+        session["altitudeangel"] = {
+            **session["altitudeangel"],
+            "at": session["altitudeangel"]["at"] - 3600,
+            "seen": session["altitudeangel"]["seen"] - 3600,
+        }
     response = client.get("/profile")
     assert response.status_code == 401
     assert stored_tokens(client) is None

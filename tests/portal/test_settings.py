@@ -11,13 +11,13 @@ BASE = {"AA_CLIENT_ID": "demo-portal", "AA_CLIENT_SECRET": "s", "SECRET_KEY": "k
 
 def test_defaults_point_at_the_sandbox() -> None:
     settings = load_settings(BASE)
-    assert settings.aa_authorize_url == "http://127.0.0.1:5001/oauth/v2/authorize"
-    assert settings.aa_token_url == "http://127.0.0.1:5001/oauth/v2/token"
-    assert settings.aa_revoke_url == "http://127.0.0.1:5001/oauth/v2/revoke"
-    assert settings.aa_userprofile_url == "http://127.0.0.1:5001/userProfile"
-    assert settings.aa_scopes == "query_userinfo manage_flightreports query_mapdata"
-    assert settings.aa_use_pkce is True
-    assert settings.refresh_margin == 60
+    assert settings.aa.authorize_url == "http://127.0.0.1:5001/oauth/v2/authorize"
+    assert settings.aa.token_url == "http://127.0.0.1:5001/oauth/v2/token"
+    assert settings.aa.revoke_url == "http://127.0.0.1:5001/oauth/v2/revoke"
+    assert settings.aa.userprofile_url == "http://127.0.0.1:5001/userProfile"
+    assert settings.aa.scopes == "query_userinfo manage_flightreports query_mapdata"
+    assert settings.aa.use_pkce is True
+    assert settings.aa.refresh_margin == 60
 
 
 def test_each_endpoint_can_be_overridden_alone() -> None:
@@ -29,9 +29,9 @@ def test_each_endpoint_can_be_overridden_alone() -> None:
             "AA_REVOKE_URL": "",
         }
     )
-    assert settings.aa_authorize_url == "https://auth.example.com/o/authorize/"
-    assert settings.aa_token_url == "https://auth.example.com/oauth/v2/token"
-    assert settings.aa_revoke_url == ""
+    assert settings.aa.authorize_url == "https://auth.example.com/o/authorize/"
+    assert settings.aa.token_url == "https://auth.example.com/oauth/v2/token"
+    assert settings.aa.revoke_url == ""
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ def test_endpoint_urls_keep_their_trailing_slash_and_bases_lose_it() -> None:
             "AA_TOKEN_URL": "https://auth.example.com/o/token/",
         }
     )
-    assert settings.aa_auth_url == "https://auth.example.com"
-    assert settings.aa_api_url == "https://api.example.com"
-    assert settings.aa_token_url == "https://auth.example.com/o/token/"
-    assert settings.aa_authorize_url == "https://auth.example.com/oauth/v2/authorize"
+    assert settings.aa.auth_url == "https://auth.example.com"
+    assert settings.aa.api_url == "https://api.example.com"
+    assert settings.aa.token_url == "https://auth.example.com/o/token/"
+    assert settings.aa.authorize_url == "https://auth.example.com/oauth/v2/authorize"

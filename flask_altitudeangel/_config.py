@@ -1,0 +1,206 @@
+"""The extension's settings: ``AA_*`` keys of ``app.config``, each checked when the app starts."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet
+
+from flask_altitudeangel.errors import ConfigError
+
+PLATFORM_AUTH_URL = "https://auth.altitudeangel.com"
+PLATFORM_API_URL = "https://api.altitudeangel.com"
+# The platform's documented paths, used wherever an endpoint is not given.
+PLATFORM_PATHS = {
+    "AA_AUTHORIZE_URL": "/oauth/v2/authorize",
+    "AA_TOKEN_URL": "/oauth/v2/token",  # nosec B105 - a path, not a secret
+    "AA_USERPROFILE_URL": "/userProfile",
+}
+SIGN_IN_SCOPES = "query_userinfo manage_flightreports query_mapdata"
+CLIENT_SCOPES = "query_mapdata query_mapairdata"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the extension needs to know, read once from ``app.config``."""
+
+    auth_url: str  # base of the authorization server
+    authorize_url: str
+    token_url: str
+    revoke_url: str  # empty: no revocation
+    end_session_url: str  # empty: no RP-Initiated Logout
+    userprofile_url: str
+    api_url: str  # base of the flight reports and map data API
+    client_id: str
+    client_secret: str
+    scopes: str  # asked for at sign-in
+    client_scopes: str  # of the client-credentials token
+    redirect_uri: str  # a constant, never derived from a request
+    post_logout_redirect_uri: str
+    issuer: str  # expected RFC 9207 `iss`; empty skips the check
+    require_iss: bool
+    use_pkce: bool
+    token_encryption_keys: tuple[str, ...]  # Fernet keys: the first encrypts, all decrypt
+    session_idle_timeout: int
+    session_absolute_timeout: int
+    refresh_margin: int
+    refresh_wait: float
+    http_connect_timeout: float
+    http_read_timeout: float
+    redis_key_prefix: str
+    after_sign_in: str  # the page a sign-in returns to when it was not asked for another
+
+    @property
+    def origin(self) -> str:
+        """Return the app's public origin: that of its redirect URI."""
+        return origin_of(self.redirect_uri)
+
+
+def origin_of(url: str) -> str:
+    """Return the scheme and host of ``url``."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def is_loopback(url: str) -> bool:
+    """Tell whether ``url`` names this machine."""
+    return is_loopback_host(urlsplit(url).hostname or "")
+
+
+def is_loopback_host(host: str) -> bool:
+    """Tell whether ``host`` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Reader:
+    """Typed reads of settings, each error naming the setting as the operator knows it."""
+
+    def __init__(self, values: Mapping[str, Any], names: Mapping[str, str]) -> None:
+        self._values = values
+        self._names = names
+        self.insecure_ok = self.flag("AA_ALLOW_HTTP", False)
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(self._names.get(key, key), problem)
+
+    def text(self, key: str, default: str) -> str:
+        value = self._values.get(key)
+        return default if value is None else str(value).strip()
+
+    def required(self, key: str, what: str) -> str:
+        value = self._values.get(key)
+        if value is None or str(value) == "":
+            raise self.fail(key, f"must be set to {what}")
+        return str(value)
+
+    def url(self, key: str, default: str, allow_empty: bool = False, base: bool = False) -> str:
+        """Read an http(s) URL; a ``base`` URL loses its trailing slash, an endpoint keeps it."""
+        value = self.text(key, default)
+        if base:
+            value = value.rstrip("/")
+        if allow_empty and value == "":
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise self.fail(key, f"must be an http(s) URL, got {value!r}")
+        if parts.scheme == "http" and not (self.insecure_ok or is_loopback(value)):
+            raise self.fail(
+                key, "must use https unless it points at this machine (or AA_ALLOW_HTTP=1)"
+            )
+        return value
+
+    def path(self, key: str, default: str) -> str:
+        value = self.text(key, default)
+        if not value.startswith("/") or value.startswith("//"):
+            raise self.fail(key, f"must be a path on this app such as /home, got {value!r}")
+        return value
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self._values.get(key)
+        if isinstance(value, bool):
+            return value
+        text = ("1" if default else "0") if value is None else str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise self.fail(key, f"must be 1 or 0, got {text!r}")
+
+    def number(self, key: str, default: float, low: float, high: float, cast: type = int) -> Any:
+        value = self._values.get(key, default)
+        try:
+            number = cast(value)
+        except (TypeError, ValueError):
+            raise self.fail(key, f"must be a number, got {value!r}") from None
+        if not low <= number <= high:
+            raise self.fail(key, f"must be between {low} and {high}, got {value}")
+        return number
+
+    def scopes(self, key: str, default: str) -> str:
+        scopes = self.text(key, default).split()
+        if not scopes or any(not s.isprintable() or '"' in s or "\\" in s for s in scopes):
+            raise self.fail(key, "must be a space-separated list of scopes")
+        return " ".join(scopes)
+
+    def fernet_keys(self, key: str) -> tuple[str, ...]:
+        value = self._values.get(key) or ()
+        items = value.split(",") if isinstance(value, str) else list(value)
+        keys = tuple(k.strip() for k in items if k.strip())
+        for fernet_key in keys:
+            try:
+                Fernet(fernet_key)
+            except ValueError:
+                raise self.fail(key, "must hold comma-separated Fernet keys") from None
+        return keys
+
+
+def load_config(
+    values: Mapping[str, Any], names: Mapping[str, str] | None = None, url_prefix: str = ""
+) -> Config:
+    """Read and check the settings; raise ConfigError naming the first bad one.
+
+    ``names`` maps a key to the name the operator set it under (an environment variable, say),
+    for the error message; ``url_prefix`` is where the sign-in routes are mounted.
+    """
+    read = _Reader(values, names or {})
+    auth_url = read.url("AA_AUTH_URL", PLATFORM_AUTH_URL, base=True)
+    endpoints = {key: read.url(key, auth_url + path) for key, path in PLATFORM_PATHS.items()}
+    redirect_uri = read.url("AA_REDIRECT_URI", "")
+    return Config(
+        auth_url=auth_url,
+        authorize_url=endpoints["AA_AUTHORIZE_URL"],
+        token_url=endpoints["AA_TOKEN_URL"],
+        revoke_url=read.url("AA_REVOKE_URL", auth_url + "/oauth/v2/revoke", allow_empty=True),
+        end_session_url=read.url("AA_END_SESSION_URL", "", allow_empty=True),
+        userprofile_url=endpoints["AA_USERPROFILE_URL"],
+        api_url=read.url("AA_API_URL", PLATFORM_API_URL, base=True),
+        client_id=read.required("AA_CLIENT_ID", "the client id of this app"),
+        client_secret=read.required("AA_CLIENT_SECRET", "this app's client secret"),
+        scopes=read.scopes("AA_SCOPES", SIGN_IN_SCOPES),
+        client_scopes=read.scopes("AA_CLIENT_SCOPES", CLIENT_SCOPES),
+        redirect_uri=redirect_uri,
+        post_logout_redirect_uri=read.url(
+            "AA_POST_LOGOUT_REDIRECT_URI", origin_of(redirect_uri) + url_prefix + "/signed-out"
+        ),
+        issuer=read.text("AA_ISSUER", auth_url).rstrip("/"),
+        require_iss=read.flag("AA_REQUIRE_ISS", False),
+        use_pkce=read.flag("AA_USE_PKCE", True),
+        token_encryption_keys=read.fernet_keys("AA_TOKEN_ENCRYPTION_KEYS"),
+        session_idle_timeout=read.number("AA_SESSION_IDLE_TIMEOUT", 1800, 60, 30 * 86400),
+        session_absolute_timeout=read.number("AA_SESSION_ABSOLUTE_TIMEOUT", 43200, 60, 90 * 86400),
+        refresh_margin=read.number("AA_REFRESH_MARGIN", 60, 0, 3600),
+        refresh_wait=read.number("AA_REFRESH_WAIT", 5, 0.1, 20, float),
+        http_connect_timeout=read.number("AA_HTTP_CONNECT_TIMEOUT", 3, 0.1, 30, float),
+        http_read_timeout=read.number("AA_HTTP_READ_TIMEOUT", 10, 0.1, 60, float),
+        redis_key_prefix=read.text("AA_REDIS_KEY_PREFIX", "altitudeangel:"),
+        after_sign_in=read.path("AA_AFTER_SIGN_IN", "/"),
+    )

@@ -1,0 +1,154 @@
+"""``AltitudeAngel``: the extension object a host app creates and binds with ``init_app``."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, ParamSpec, TypeVar
+
+from flask import Flask, current_app, url_for
+
+from flask_altitudeangel import _session
+from flask_altitudeangel._api import ApiClient, pool
+from flask_altitudeangel._config import Config, load_config
+from flask_altitudeangel._crypto import Cipher
+from flask_altitudeangel._oauth import OAuthClient
+from flask_altitudeangel._redis import connect
+from flask_altitudeangel._signin.pending import PendingSignIns
+from flask_altitudeangel._signin.views import create_blueprint
+from flask_altitudeangel._state import NAME, AppState, announce_refresh
+from flask_altitudeangel._tokens import TokenLifecycle
+from flask_altitudeangel.errors import ConfigError, SignInRequired
+from flask_altitudeangel.records import Login, TokenFacts
+from flask_altitudeangel.signals import signed_out
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class AltitudeAngel:
+    """Sign in with Altitude Angel, and call its APIs with the user's or the app's token.
+
+    Create it bare and bind it (``aa = AltitudeAngel(); aa.init_app(app)``) or at once
+    (``AltitudeAngel(app)``). Settings come from ``app.config`` under ``AA_*`` names; see
+    docs/extension.md. ``redis`` is the client the extension keeps its state in (tokens,
+    pending sign-ins, locks); without one, ``AA_REDIS_URL`` names the server.
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        redis: Any = None,
+        url_prefix: str = "",
+        setting_names: Mapping[str, str] | None = None,
+    ) -> None:
+        self._redis = redis
+        self._url_prefix = url_prefix
+        self._names = setting_names
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask, *, redis: Any = None) -> None:
+        """Read and check the settings, connect, and mount the sign-in routes.
+
+        ``setting_names`` (given to the constructor) maps ``AA_*`` keys to the names the
+        operator set them under, for error messages. Raises ConfigError naming a bad setting.
+        """
+        config = load_config(app.config, self._names, self._url_prefix)
+        client = redis or self._redis or _connect(app)
+        cipher = Cipher(config.token_encryption_keys, str(app.config.get("SECRET_KEY") or ""))
+        oauth = OAuthClient(config)
+        secure = bool(app.config.get("SESSION_COOKIE_SECURE"))
+        app.extensions[NAME] = AppState(
+            config=config,
+            oauth=oauth,
+            pending=PendingSignIns(client, cipher, config.redis_key_prefix, "aa_signin_", secure),
+            tokens=TokenLifecycle(config, client, cipher, oauth, announce_refresh),
+            http=pool(config.http_connect_timeout, config.http_read_timeout),
+        )
+        app.register_blueprint(create_blueprint(), url_prefix=self._url_prefix)
+
+    @property
+    def config(self) -> Config:
+        """The current app's settings, as read and checked at start-up."""
+        return AppState.get().config
+
+    @property
+    def current_login(self) -> Login | None:
+        """The signed-in user of this request, or None; a login past its limits is ended."""
+        state = AppState.get()
+        return _session.current(state.config, state.tokens)
+
+    @property
+    def user_api(self) -> ApiClient:
+        """Call APIs as the signed-in user: refreshed before expiry, once more after a 401.
+
+        Raises SignInRequired when nobody is signed in, or when the grant no longer works.
+        """
+        return AppState.get().user_api()
+
+    @property
+    def client_api(self) -> ApiClient:
+        """Call APIs with the app's own client-credentials token, shared by every worker."""
+        return AppState.get().client_api()
+
+    def token_facts(self) -> TokenFacts | None:
+        """Describe the signed-in user's tokens (scopes, expiry, claims); never the tokens."""
+        login = self.current_login
+        return AppState.get().tokens.facts(login.login_id) if login else None
+
+    def sign_in_url(
+        self, next_path: str | None = None, scopes: tuple[str, ...] = (), add_scope: str = ""
+    ) -> str:
+        """Return the URL that starts a sign-in, coming back to ``next_path``."""
+        args: dict[str, Any] = {"next": next_path} if next_path else {}
+        if scopes:
+            args["scope"] = list(scopes)
+        if add_scope:
+            args["add_scope"] = add_scope
+        return url_for(f"{NAME}.login", **args)
+
+    def sign_out(self) -> None:
+        """End this request's login now: revoke its grant, delete its tokens, clear the session."""
+        _session.end(AppState.get().tokens, wait=True, reason="signed_out")
+
+    def sweep_idle_logins(self, now: float | None = None) -> int:
+        """Revoke the grants of logins idle past their limit and forget them; return how many.
+
+        A session that idles out in Redis ends the sign-in here but not its grant at the
+        authorization server; run this every few minutes (a ``flask`` command, cron).
+        """
+        tokens = AppState.get().tokens
+        swept = 0
+        while batch := tokens.idle_logins(time.time() if now is None else now):
+            for login_id in batch:
+                tokens.end(login_id, wait=True)
+                signed_out.send(_app(), login_id=login_id, reason="swept")
+                swept += 1
+        return swept
+
+
+def login_required(view: Callable[P, T]) -> Callable[P, T]:
+    """Ask for a sign-in (SignInRequired, a 401) before the view runs, when nobody is signed in."""
+
+    @functools.wraps(view)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+        state = AppState.get()
+        if _session.current(state.config, state.tokens) is None:
+            raise SignInRequired()
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+def _connect(app: Flask) -> Any:
+    url = app.config.get("AA_REDIS_URL")
+    if not url:
+        raise ConfigError("AA_REDIS_URL", "must be set, or a Redis client given to init_app")
+    return connect(str(url), float(app.config.get("AA_REDIS_TIMEOUT", 1)))
+
+
+def _app() -> Any:
+    return current_app._get_current_object()  # type: ignore[attr-defined]

@@ -1,0 +1,82 @@
+"""The signed-in user's entry in the Flask session, and the limits on how long it lasts.
+
+The session holds only a random login id, the user's name, and two times; the tokens are in
+Redis under the login id. The limits are checked whenever the login is asked for, so no hook
+runs on requests that never look at it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import current_app, g, session
+
+from flask_altitudeangel._config import Config
+from flask_altitudeangel._tokens import TokenLifecycle
+from flask_altitudeangel.records import Login
+from flask_altitudeangel.signals import signed_out
+
+KEY = "altitudeangel"
+
+
+def start(login_id: str, user_name: str, aa_id: str) -> Login:
+    """Begin a signed-in session for ``login_id`` under a new session id."""
+    now = int(time.time())
+    session.clear()
+    session[KEY] = {"login": login_id, "name": user_name, "aa_id": aa_id, "at": now, "seen": now}
+    regenerate = getattr(current_app.session_interface, "regenerate", None)
+    if regenerate is not None:  # server-side sessions: a new id, the old one deleted
+        regenerate(session)
+    g.pop("altitudeangel_login", None)
+    return Login(login_id, user_name, aa_id, now, now)
+
+
+def login_id_in_session() -> str | None:
+    """Return the login id the session names, checking nothing."""
+    entry = session.get(KEY)
+    return str(entry["login"]) if isinstance(entry, dict) and "login" in entry else None
+
+
+def current(config: Config, tokens: TokenLifecycle) -> Login | None:
+    """Return this request's login, ending it first if it is past its idle or absolute limit."""
+    if "altitudeangel_login" in g:
+        cached: Login | None = g.altitudeangel_login
+        return cached
+    g.altitudeangel_login = login = _check(config, tokens, session.get(KEY))
+    return login
+
+
+def _check(config: Config, tokens: TokenLifecycle, entry: Any) -> Login | None:
+    if not isinstance(entry, dict) or "login" not in entry:
+        return None
+    now = int(time.time())
+    idle = now - int(entry.get("seen", 0))
+    if now - int(entry.get("at", 0)) > config.session_absolute_timeout:
+        end(tokens, wait=False, reason="absolute")
+        return None
+    if idle > config.session_idle_timeout:
+        end(tokens, wait=False, reason="idle")
+        return None
+    # Slide the idle limit, but write the session only now and then, not on every request.
+    if idle > config.session_idle_timeout // 10:
+        session[KEY] = {**entry, "seen": now}
+        tokens.seen(str(entry["login"]), now + config.session_idle_timeout)
+    return Login(
+        str(entry["login"]),
+        str(entry.get("name", "")),
+        str(entry.get("aa_id", "")),
+        int(entry["at"]),
+        int(entry.get("seen", now)),
+    )
+
+
+def end(tokens: TokenLifecycle, wait: bool, reason: str) -> None:
+    """End the session's login: revoke its grant, delete its tokens, clear the session."""
+    login_id = login_id_in_session()
+    if login_id:
+        tokens.end(login_id, wait)
+        signed_out.send(current_app._get_current_object(), login_id=login_id, reason=reason)  # type: ignore[attr-defined]
+    if session:
+        session.clear()
+    g.altitudeangel_login = None

@@ -1,0 +1,84 @@
+"""The record of one sign-in's messages, for whoever listens: every secret shortened."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
+from flask_altitudeangel._config import Config
+from flask_altitudeangel._signin.pending import PendingSignIn
+from flask_altitudeangel.records import CodeExchange, Details, fingerprint, shown
+
+
+def authorization_request(config: Config, pending: PendingSignIn) -> Details:
+    details = [
+        ("endpoint", config.authorize_url),
+        ("response_type", "code"),
+        ("client_id", config.client_id),
+        ("redirect_uri", config.redirect_uri),
+        ("scope", pending.scope),
+        ("state", shown(pending.state)),
+    ]
+    if pending.code_verifier:
+        challenge = create_s256_code_challenge(pending.code_verifier)
+        details += [("code_challenge", shown(challenge)), ("code_challenge_method", "S256")]
+    return tuple(details)
+
+
+def token_request(config: Config, code: str, pending: PendingSignIn) -> Details:
+    details = [
+        ("endpoint", config.token_url),
+        ("grant_type", "authorization_code"),
+        ("client authentication", "client_secret_post (secret in the form body)"),
+        ("client_id", config.client_id),
+        ("client_secret", "•••••• (form-encoded)"),
+        ("code", shown(code, 4)),
+        ("redirect_uri", config.redirect_uri),
+    ]
+    if pending.code_verifier:
+        details.append(("code_verifier", shown(pending.code_verifier, 0)))
+    return tuple(details)
+
+
+def token_response(response: Mapping[str, Any], requested: str) -> Details:
+    return (
+        ("fields", ", ".join(sorted(response))),
+        ("token_type", str(response.get("token_type"))),
+        ("expires_in", str(response.get("expires_in", "(not sent)"))),
+        ("access_token", fingerprint(str(response.get("access_token", "")))),
+        ("refresh_token", "issued" if response.get("refresh_token") else "not issued"),
+        ("requested scopes", requested),
+        ("granted scopes", str(response.get("scope") or requested)),
+    )
+
+
+def code_exchange(
+    config: Config,
+    params: Mapping[str, str],
+    pending: PendingSignIn,
+    response: Mapping[str, Any],
+    received_at: float,
+    seconds: float,
+) -> CodeExchange:
+    """Describe one sign-in from the authorization request to the token response."""
+    code = params["code"]
+    callback = (
+        ("parameters", ", ".join(sorted(params))),
+        ("code", shown(code, 4)),
+        ("iss", "checked" if "iss" in params else "not sent"),
+    )
+    return CodeExchange(
+        started_at=pending.created,
+        received_at=received_at,
+        authorization_request=authorization_request(config, pending),
+        callback=callback,
+        token_request=token_request(config, code, pending),
+        token_response=token_response(response, pending.scope),
+        requested_scope=pending.scope,
+        granted_scope=str(response.get("scope") or pending.scope),
+        issuer_checked="iss" in params,
+        consented=True,
+        seconds=seconds,
+    )

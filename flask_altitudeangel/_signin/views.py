@@ -1,0 +1,236 @@
+"""The sign-in routes: /login, /callback, /logout and /signed-out, as one blueprint."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    abort,
+    after_this_request,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from flask_altitudeangel import _session
+from flask_altitudeangel._metrics import SIGN_INS
+from flask_altitudeangel._scopes import requested_scope
+from flask_altitudeangel._signin import record, signout
+from flask_altitudeangel._signin.callback_params import callback_params_are_sound
+from flask_altitudeangel._signin.pending import PendingSignIn
+from flask_altitudeangel._signin.redirects import safe_next
+from flask_altitudeangel._state import NAME, AppState
+from flask_altitudeangel._tokens import UserToken, token_from_response
+from flask_altitudeangel.errors import ApiError, SignInFailed, TokenRejected
+from flask_altitudeangel.signals import code_exchanged, sign_in_failed, signed_in
+
+log = logging.getLogger("flask_altitudeangel")
+ACCESS_DENIED = "access_denied"
+
+
+def create_blueprint() -> Blueprint:
+    """Build the sign-in blueprint; each view finds the current app's state."""
+    bp = Blueprint(NAME, __name__, template_folder="../templates")
+
+    @bp.get("/login")
+    def login() -> Response:
+        """Start a sign-in: remember the attempt, send the browser to the authorize page."""
+        state = AppState.get()
+        config = state.config
+        next_path = safe_next(request.args.get("next"), config.after_sign_in, NAME)
+        current = _session.current(config, state.tokens)
+        granted = state.tokens.granted_scope(current.login_id) if current else None
+        args = request.args
+        scope = requested_scope(
+            args.getlist("scope"), args.get("add_scope"), granted, config.scopes
+        )
+        pending = state.pending.begin(next_path, scope, config.use_pkce)
+        url = state.oauth.authorization_url(pending.state, pending.code_verifier, scope)
+        response = _no_store(redirect(url, 302))
+        state.pending.bind(pending, request, response)
+        log.info("event=sign_in_started pkce=%s", bool(pending.code_verifier))
+        return response
+
+    @bp.get("/callback")
+    def callback() -> Response:
+        """Finish a sign-in: check the response, exchange the code, start a fresh session."""
+        state = AppState.get()
+        params = request.args
+        default_next = state.config.after_sign_in
+        if not callback_params_are_sound(params):
+            raise _refused("malformed_callback", 400, default_next)
+        pending = _take_pending(state, params["state"])
+        if pending is None:
+            raise _refused("invalid_state", 400, default_next)
+        problem = _issuer_problem(state, params.get("iss"))
+        if problem:
+            raise _refused(problem, 400, pending.next)
+        if "error" in params:
+            error = params["error"]
+            raise _refused(error, 403 if error == ACCESS_DENIED else 400, pending.next)
+        return _redeem(state, params, pending)
+
+    @bp.post("/logout")
+    def logout() -> Response:
+        """Sign out here, then at the authorization server when it offers an end-session URL."""
+        state = AppState.get()
+        origin = request.headers.get("Origin")
+        if origin is not None and origin != state.config.origin:
+            abort(403)  # a form posted from another site; the host's CSRF check comes on top
+        _session.end(state.tokens, wait=True, reason="signed_out")
+        log.info("event=signed_out")
+        url = end_session_url(state)
+        return _no_store(redirect(url or _url("signed_out"), 303))
+
+    @bp.get("/signed-out")
+    def signed_out() -> Response:
+        """Say what sign-out ended: this app's session, and the platform's when it came back."""
+        state = AppState.get()
+        ended_there = signout.came_back(request.args.get("state"))
+        page = render_template(
+            "altitudeangel/signed_out.html",
+            ended_there=ended_there,
+            end_session_url=None if ended_there else end_session_url(state),
+            auth_url=state.config.auth_url,
+            revokes=bool(state.config.revoke_url),
+        )
+        return _no_store(Response(page, mimetype="text/html"))
+
+    return bp
+
+
+def end_session_url(state: AppState) -> str | None:
+    """Return the RP-Initiated Logout URL that comes back to /signed-out, if there is one."""
+    config = state.config
+    if not config.end_session_url:
+        return None
+    query = urlencode(
+        {
+            "client_id": config.client_id,
+            "post_logout_redirect_uri": config.post_logout_redirect_uri,
+            "state": signout.state(),
+        }
+    )
+    separator = "&" if "?" in config.end_session_url else "?"
+    return config.end_session_url + separator + query
+
+
+def _take_pending(state: AppState, value: str) -> PendingSignIn | None:
+    """Spend the browser's attempt for ``value``, and expire its cookie whatever happens."""
+    expired: list[str] = []
+    pending = state.pending.take(value, request.cookies, expired)
+
+    @after_this_request
+    def expire_cookies(response: Response) -> Response:
+        state.pending.expire(response, expired)
+        return response
+
+    return pending
+
+
+def _issuer_problem(state: AppState, issuer: str | None) -> str | None:
+    """Apply RFC 9207: a response from another issuer is a mix-up attack."""
+    config = state.config
+    if issuer is None:
+        return "missing_issuer" if config.require_iss else None
+    if config.issuer and not secrets.compare_digest(issuer.encode(), config.issuer.encode()):
+        return "issuer_mismatch"
+    return None
+
+
+def _redeem(state: AppState, params: MultiDict[str, str], pending: PendingSignIn) -> Response:
+    """Exchange the code for tokens and sign the user in."""
+    received_at = time.time()
+    started = time.perf_counter()
+    try:
+        response = state.oauth.exchange_code(params["code"], pending.code_verifier)
+        token = token_from_response(response, pending.scope)
+    except TokenRejected:
+        raise _refused("token_rejected", 400, pending.next) from None
+    except (KeyError, ValueError):
+        raise _refused("invalid_token_response", 502, pending.next) from None
+    seconds = time.perf_counter() - started
+    exchange = record.code_exchange(state.config, params, pending, response, received_at, seconds)
+    code_exchanged.send(_app(), exchange=exchange)
+    _sign_in(state, token)
+    SIGN_INS.labels("success").inc()
+    log.info("event=signed_in")
+    return _no_store(redirect(pending.next, 303))
+
+
+def _sign_in(state: AppState, token: UserToken) -> None:
+    """Store the tokens under a new login id and move the user to a new session id."""
+    login_id = secrets.token_urlsafe(24)
+    idle_deadline = int(time.time()) + state.config.session_idle_timeout
+    saved = state.tokens.start(login_id, token, idle_deadline)
+    name, aa_id = _profile_summary(state, saved)
+    previous = _session.login_id_in_session()
+    if previous:  # a new sign-in (or more consent) replaces the old login and its grant
+        _session.end(state.tokens, wait=False, reason="replaced")
+    login = _session.start(login_id, name, aa_id)
+    signed_in.send(_app(), login=login)
+
+
+def _profile_summary(state: AppState, token: UserToken) -> tuple[str, str]:
+    """Read the user's profile once, for the name shown on every page."""
+    if "query_userinfo" not in token.scopes:
+        return "Signed-in user", ""
+    try:
+        profile = state.fixed_token_api(token.access_token).get(
+            state.config.userprofile_url, operation="user_profile"
+        )
+        data = profile.json() if profile.status == 200 else {}
+    except ApiError:
+        data = {}
+    if not isinstance(data, dict) or "aa_id" not in data:
+        log.warning("event=profile_unavailable")
+        return "Signed-in user", ""
+    name = f"{data.get('first_name', '')} {data.get('last_name', '')}".strip()
+    return name or str(data.get("email", "")) or "Signed-in user", str(data["aa_id"])
+
+
+def _refused(reason: str, status: int, next_path: str) -> SignInFailed:
+    """Count, log and announce a refused callback; return the error to raise."""
+    SIGN_INS.labels(reason if reason in KNOWN_REASONS else "other").inc()
+    log.info("event=sign_in_refused reason=%s", reason if reason in KNOWN_REASONS else "other")
+    sign_in_failed.send(_app(), reason=reason)
+    return SignInFailed(reason, next_path, status)
+
+
+KNOWN_REASONS = {
+    "malformed_callback",
+    "invalid_state",
+    "missing_issuer",
+    "issuer_mismatch",
+    ACCESS_DENIED,
+    "invalid_scope",
+    "invalid_request",
+    "unauthorized_client",
+    "unsupported_response_type",
+    "server_error",
+    "temporarily_unavailable",
+    "token_rejected",
+    "invalid_token_response",
+}
+
+
+def _app() -> object:
+    return current_app._get_current_object()  # type: ignore[attr-defined]
+
+
+def _url(endpoint: str) -> str:
+    return url_for(f"{NAME}.{endpoint}")
+
+
+def _no_store(response: Response) -> Response:
+    """Keep a response out of every cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response

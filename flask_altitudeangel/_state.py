@@ -1,0 +1,125 @@
+"""What the extension keeps for one app, and the token sources its API clients draw on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import urllib3
+from flask import current_app, has_app_context
+
+from flask_altitudeangel import _session
+from flask_altitudeangel._api import ApiClient
+from flask_altitudeangel._config import Config
+from flask_altitudeangel._oauth import OAuthClient
+from flask_altitudeangel._signin.pending import PendingSignIns
+from flask_altitudeangel._tokens import TokenLifecycle
+from flask_altitudeangel.errors import ApiError, SignInRequired
+from flask_altitudeangel.records import ApiCall, Refresh
+from flask_altitudeangel.signals import api_called, token_refreshed
+
+NAME = "altitudeangel"
+
+
+@dataclass(frozen=True)
+class AppState:
+    """What the extension keeps for one app, in ``app.extensions["altitudeangel"]``."""
+
+    config: Config
+    oauth: OAuthClient
+    pending: PendingSignIns
+    tokens: TokenLifecycle
+    http: urllib3.PoolManager
+
+    @classmethod
+    def get(cls) -> AppState:
+        state: AppState = current_app.extensions[NAME]
+        return state
+
+    def user_api(self) -> ApiClient:
+        return ApiClient(self.http, _UserToken(self), announce_call)
+
+    def client_api(self) -> ApiClient:
+        return ApiClient(self.http, _ClientToken(self), announce_call)
+
+    def fixed_token_api(self, token: str) -> ApiClient:
+        return ApiClient(self.http, _FixedToken(token), announce_call)
+
+
+class _UserToken:
+    """The signed-in user's token: refreshed before expiry, and once after a 401."""
+
+    kind = "user"
+
+    def __init__(self, state: AppState) -> None:
+        self._state = state
+        self._login_id = ""
+        self._token: Any = None
+
+    def token(self) -> str:
+        login = _session.current(self._state.config, self._state.tokens)
+        if login is None:
+            raise SignInRequired()
+        self._login_id = login.login_id
+        self._token = self._state.tokens.current(login.login_id)
+        return str(self._token.access_token)
+
+    def after_rejection(self, rejected: str) -> str:
+        self._token = self._state.tokens.refresh_after_rejection(self._login_id, self._token)
+        return str(self._token.access_token)
+
+    def give_up(self, rejected: str) -> Exception:
+        # A freshly refreshed token refused too: the grant is no good to this app any more.
+        _session.end(self._state.tokens, wait=False, reason="rejected")
+        return SignInRequired()
+
+
+class _ClientToken:
+    """The app's client-credentials token, fetched again once after a 401."""
+
+    kind = "client"
+
+    def __init__(self, state: AppState) -> None:
+        self._source = state.tokens.client
+
+    def token(self) -> str:
+        return self._source.get()
+
+    def after_rejection(self, rejected: str) -> str:
+        self._source.discard(rejected)
+        return self._source.get()
+
+    def give_up(self, rejected: str) -> Exception:
+        return ApiError("the API refused a fresh client token")
+
+
+class _FixedToken:
+    """A token just received, before it is stored (the profile read at sign-in)."""
+
+    kind = "user"
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def token(self) -> str:
+        return self._token
+
+    def after_rejection(self, rejected: str) -> str:
+        raise ApiError("the API refused a token just issued")
+
+    def give_up(self, rejected: str) -> Exception:
+        return ApiError("the API refused a token just issued")
+
+
+def _app() -> Any:
+    return current_app._get_current_object()  # type: ignore[attr-defined]
+
+
+def announce_refresh(login_id: str, refresh: Refresh) -> None:
+    if has_app_context():  # a refresh made outside any app (a script) has no one to tell
+        token_refreshed.send(_app(), login_id=login_id, refresh=refresh)
+
+
+def announce_call(call: ApiCall) -> None:
+    if api_called.receivers:
+        api_called.send(_app(), call=call)

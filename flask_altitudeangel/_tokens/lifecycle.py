@@ -1,0 +1,100 @@
+"""The token lifecycle of every login, behind one face: store, refresh, revoke, sweep."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask_altitudeangel._config import Config
+from flask_altitudeangel._crypto import Cipher
+from flask_altitudeangel._oauth import OAuthClient
+from flask_altitudeangel._tokens.client_token import ClientTokenSource
+from flask_altitudeangel._tokens.refresh import Refresher
+from flask_altitudeangel._tokens.store import TokenStore, UserToken
+from flask_altitudeangel.errors import AuthServerUnavailable, TokenRejected
+from flask_altitudeangel.records import Refresh, TokenFacts, peek_claims
+
+log = logging.getLogger(__name__)
+
+
+class TokenLifecycle:
+    """Everything that reads or writes a login's tokens goes through here, and nowhere else."""
+
+    def __init__(
+        self,
+        config: Config,
+        redis: Any,
+        cipher: Cipher,
+        oauth: OAuthClient,
+        on_refresh: Callable[[str, Refresh], None],
+    ) -> None:
+        # The lock outlives a token request that answers within the timeouts; its holder
+        # extends it while a slower answer still trickles in (refresh.keep_alive).
+        lock_ttl = config.http_connect_timeout + config.http_read_timeout + 2
+        prefix = config.redis_key_prefix
+        self._oauth = oauth
+        self._store = TokenStore(redis, cipher, config.session_absolute_timeout, lock_ttl, prefix)
+        self._refresher = Refresher(
+            self._store, oauth, config.refresh_margin, config.refresh_wait, on_refresh
+        )
+        self.client = ClientTokenSource(redis, cipher, oauth, lock_ttl, config.refresh_wait, prefix)
+
+    def start(self, login_id: str, token: UserToken, idle_deadline: int) -> UserToken:
+        """Store the first tokens of a new login."""
+        return self._store.create(login_id, token, idle_deadline)
+
+    def current(self, login_id: str) -> UserToken:
+        """Return a token that is not about to expire, refreshing it (once, anywhere) if it is."""
+        return self._refresher.current(login_id)
+
+    def refresh_after_rejection(self, login_id: str, rejected: UserToken) -> UserToken:
+        """Replace a token an API refused with a newer one."""
+        return self._refresher.refresh(login_id, rejected, reason="rejected")
+
+    def granted_scope(self, login_id: str) -> str | None:
+        token = self._store.get(login_id)
+        return token.scope if token else None
+
+    def facts(self, login_id: str) -> TokenFacts | None:
+        """Describe the login's stored tokens without handing them out."""
+        token = self._store.get(login_id)
+        if token is None:
+            return None
+        return TokenFacts(
+            scopes=tuple(sorted(token.scopes)),
+            token_type=token.token_type,
+            expires_at=token.expires_at,
+            obtained_at=token.obtained_at,
+            refreshed_at=token.refreshed_at,
+            has_refresh_token=bool(token.refresh_token),
+            version=token.version,
+            claims=peek_claims(token.access_token),
+        )
+
+    def seen(self, login_id: str, idle_deadline: int) -> None:
+        """Note that the login was used, and when it falls idle unless used again."""
+        self._store.seen(login_id, idle_deadline)
+
+    def end(self, login_id: str, wait: bool) -> None:
+        """Delete the login's tokens and revoke its grant.
+
+        Only an explicit sign-out waits for the revocation (and briefly): every other end of a
+        login revokes in the background, so a slow authorization server never holds a user up.
+        """
+        token = self._store.get(login_id)
+        self._store.clear(login_id)
+        if token is None or not token.refresh_token:
+            return
+        if not wait:
+            self._oauth.revoke_in_background(token.refresh_token)
+            return
+        try:
+            self._oauth.revoke(token.refresh_token)
+        except (TokenRejected, AuthServerUnavailable) as error:
+            # Signing out here must not depend on the authorization server being up.
+            log.warning("event=revocation_failed reason=%s", type(error).__name__)
+
+    def idle_logins(self, now: float) -> list[str]:
+        """Return a batch of logins idle since before ``now``."""
+        return self._store.idle_logins(now)

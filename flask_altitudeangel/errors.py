@@ -1,0 +1,150 @@
+"""What can go wrong, as exceptions a host app can catch or answer with a handler of its own.
+
+Each public error is an HTTP exception with a status and a small default page (JSON for
+clients that ask for JSON), so an app that registers no handler still answers sensibly. To
+show your own page, register an error handler for the class (or for ``AltitudeAngelError``),
+or put a template of your own at ``altitudeangel/error.html``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name} {problem}")
+        self.name = name
+
+
+class AltitudeAngelError(HTTPException):
+    """Base of the errors a request can end with; ``kind`` names the failure for pages and logs."""
+
+    code = 500
+    kind = "error"
+    title = "Something went wrong"
+    text = "Signing in with Altitude Angel did not work this time."
+    retry_after: int | None = None
+
+    def __init__(self, description: str | None = None) -> None:
+        super().__init__(description or self.text)
+
+    def get_response(self, environ: Any = None, scope: Any = None) -> Response:
+        """Render the default page, or JSON for clients that prefer it."""
+        best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+        response: Response
+        if best == "application/json":
+            response = jsonify({"error": self.kind})
+        else:
+            page = render_template("altitudeangel/error.html", error=self)
+            response = Response(page, mimetype="text/html")
+        response.status_code = self.code or 500
+        response.headers["Cache-Control"] = "no-store"
+        if self.retry_after is not None:
+            response.headers["Retry-After"] = str(self.retry_after)
+        return response
+
+
+class SignInRequired(AltitudeAngelError):
+    """The request needs a signed-in user, and there is none (any more)."""
+
+    code = 401
+    kind = "sign_in_required"
+    title = "Please sign in"
+    text = "This page needs you signed in with Altitude Angel."
+
+    def __init__(self, next_path: str | None = None) -> None:
+        super().__init__()
+        self.next_path = next_path
+
+
+class SignInFailed(AltitudeAngelError):
+    """A sign-in could not be completed; ``reason`` says why (an OAuth error code, or ours)."""
+
+    code = 400
+    kind = "sign_in_failed"
+    title = "Sign-in failed"
+    text = "The sign-in could not be completed. Nothing was saved."
+
+    def __init__(self, reason: str, next_path: str, status: int = 400) -> None:
+        super().__init__()
+        self.reason = reason
+        self.next_path = next_path
+        self.code = status
+
+
+class AuthServerUnavailable(AltitudeAngelError):
+    """The authorization server is down, slow, overloaded or answered garbage."""
+
+    code = 503
+    kind = "upstream_unavailable"
+    title = "Altitude Angel is not answering"
+    text = "The platform could not be reached just now. Please try again in a moment."
+
+    def __init__(self, reason: str, retry_after: int = 5) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class ApiError(AltitudeAngelError):
+    """A call to an API answered in a way the app cannot use."""
+
+    code = 502
+    kind = "api_error"
+    text = "The platform answered in a way this app did not expect."
+
+
+class ApiUnavailable(ApiError):
+    """The API could not answer now (down, slow, 5xx, 429)."""
+
+    code = 503
+    kind = "upstream_unavailable"
+    title = AuthServerUnavailable.title
+    text = AuthServerUnavailable.text
+
+    def __init__(self, reason: str, retry_after: int = 5) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class InsufficientScope(ApiError):
+    """The token lacks a scope the call needs (the platform's 401, or RFC 6750's 403)."""
+
+    code = 403
+    kind = "insufficient_scope"
+    title = "One more permission needed"
+    text = "This needs a permission you have not granted this app yet."
+
+    def __init__(self, scope: str) -> None:
+        super().__init__()
+        self.scope = scope
+
+
+class Forbidden(ApiError):
+    """403 without ``insufficient_scope``: the user may not do this, whatever the token."""
+
+    code = 403
+    kind = "forbidden"
+    title = "Not allowed"
+    text = "Altitude Angel says your account may not do this. You are still signed in."
+
+
+class InvalidToken(ApiError):
+    """401 ``invalid_token`` from an API: the extension refreshes and retries, once."""
+
+    code = 401
+    kind = "invalid_token"
+
+
+class TokenRejected(Exception):
+    """The token endpoint answered with an OAuth error such as ``invalid_grant``."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error

@@ -1,0 +1,76 @@
+"""Where a login's trace is kept: an encrypted, bounded Redis list beside the login's tokens.
+
+A step never holds a whole token, code, verifier or secret: only kinds, lengths, shortened
+values and fingerprints (the extension's ``shown()`` and ``fingerprint()``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from cryptography.fernet import InvalidToken
+
+from flask_altitudeangel import Cipher
+
+MAX_STEPS = 60
+BROWSER, APP, AUTH, API = "Browser", "App", "Authorization server", "API"
+ACTORS = (BROWSER, APP, AUTH, API)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One message of the flow: who sent what to whom, why, and how long it took."""
+
+    source: str
+    target: str
+    title: str
+    rfc: str
+    caption: str
+    details: list[tuple[str, str]] = field(default_factory=list)
+    ms: float | None = None
+    at: float = field(default_factory=time.time)
+
+
+class TraceStore:
+    """The steps of each login, oldest first, kept as long as the login's tokens at most."""
+
+    def __init__(self, redis: Any, cipher: Cipher, ttl: int) -> None:
+        self._redis = redis
+        self._cipher = cipher
+        self._ttl = ttl
+
+    @staticmethod
+    def key(login_id: str) -> str:
+        """Name the login's trace; the hash tag puts it in the slot of the login's tokens."""
+        return f"portal:login:{{{login_id}}}:trace"
+
+    def record(self, login_id: str, steps: Iterable[Step]) -> None:
+        """Append steps to the login's trace, keeping the newest MAX_STEPS."""
+        blobs = [self._cipher.encrypt(json.dumps(asdict(s)).encode()) for s in steps]
+        if not blobs:
+            return
+        with self._redis.pipeline(transaction=True) as pipe:
+            pipe.rpush(self.key(login_id), *blobs)
+            pipe.ltrim(self.key(login_id), -MAX_STEPS, -1)
+            # Set once, when the list is made at sign-in: it goes when the login's tokens go.
+            pipe.expire(self.key(login_id), self._ttl, nx=True)
+            pipe.execute()
+
+    def forget(self, login_id: str) -> None:
+        self._redis.delete(self.key(login_id))
+
+    def steps(self, login_id: str) -> list[Step]:
+        """Return the login's steps, oldest first; damaged entries are left out."""
+        steps = []
+        for blob in self._redis.lrange(self.key(login_id), 0, -1):
+            try:
+                data = json.loads(self._cipher.decrypt(blob))
+            except (InvalidToken, ValueError):
+                continue
+            data["details"] = [tuple(pair) for pair in data.get("details", [])]
+            steps.append(Step(**data))
+        return steps

@@ -1,0 +1,67 @@
+"""The minimal example app, run as a user would run it, signs in against the sandbox fixture."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Playwright, expect
+
+from flask_altitudeangel.testing import Sandbox
+from tests.browser.chromium import launch
+from tests.services import PYTHON, ROOT, RedisServer, ServiceProcess, free_port
+
+pytestmark = pytest.mark.browser
+EXAMPLE = ROOT / "examples" / "profile"
+
+
+@pytest.fixture(scope="module")
+def example_url(altitudeangel_sandbox: Sandbox, redis_server: RedisServer) -> Iterator[str]:
+    """The example under gunicorn, configured only through its documented variables."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    altitudeangel_sandbox.register_redirect_uri(url + "/callback", url + "/signed-out")
+    env = {
+        "AA_AUTH_URL": altitudeangel_sandbox.url,
+        "AA_API_URL": altitudeangel_sandbox.url,
+        "AA_CLIENT_ID": altitudeangel_sandbox.client_id,
+        "AA_CLIENT_SECRET": altitudeangel_sandbox.client_secret,
+        "AA_REDIRECT_URI": url + "/callback",
+        "AA_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/3",
+        "SECRET_KEY": "example-test-secret-key-" + "e" * 32,
+        "PYTHONPATH": str(ROOT),
+    }
+    gunicorn = str(Path(PYTHON).with_name("gunicorn"))
+    args = [gunicorn, "--chdir", str(EXAMPLE), "-b", f"127.0.0.1:{port}", "app:create_app()"]
+    service = ServiceProcess(args=args, env=env, port=port, health_path="/").start()
+    yield url
+    service.stop()
+
+
+@pytest.fixture(scope="module")
+def chromium(playwright: Playwright) -> Iterator[Browser]:
+    browser = launch(playwright)
+    yield browser
+    browser.close()
+
+
+def test_the_example_signs_in_shows_the_profile_and_signs_out(
+    example_url: str, chromium: Browser, altitudeangel_sandbox: Sandbox
+) -> None:
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(example_url + "/profile")  # asks for a sign-in, then comes back here
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill(altitudeangel_sandbox.users["alice"])
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Allow").click()
+    page.wait_for_url(example_url + "/profile")
+    expect(page.get_by_role("heading", name="Alice Liddell")).to_be_visible()
+    expect(page.get_by_text("Signed in as Alice Liddell.")).to_be_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="You are signed out")).to_be_visible()
+    page.goto(example_url + "/")
+    expect(page.get_by_role("link", name="Sign in with Altitude Angel")).to_be_visible()
+    context.close()

@@ -1,0 +1,63 @@
+"""The extension installs with pip into a fresh virtualenv, and the app image holds it without
+its sandbox."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import venv
+from pathlib import Path
+
+import pytest
+
+from tests.services import ROOT
+
+PACKAGE = ROOT / "flask_altitudeangel"
+
+
+@pytest.mark.timeout(600)
+def test_pip_install_gives_a_working_extension_and_its_pytest_plugin(tmp_path: Path) -> None:
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = str(env_dir / "bin" / "python")
+    # Copy what the distribution is built from, so nothing of this checkout is importable.
+    source = tmp_path / "source"
+    shutil.copytree(PACKAGE, source / PACKAGE.name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "docs/extension.md"):
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, source / name)
+    install = subprocess.run(  # noqa: S603 - fixed argument list
+        [python, "-m", "pip", "install", "--quiet", str(source)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert install.returncode == 0, install.stderr[-2000:]
+    probe = subprocess.run(  # noqa: S603 - fixed argument list
+        [python, "-c", PROBE], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert probe.returncode == 0, probe.stderr[-2000:]
+    assert probe.stdout.split() == ["AltitudeAngel", "altitudeangel", "registry.json", "error.html"]
+
+
+PROBE = """
+from importlib.metadata import entry_points
+from importlib.resources import files
+import flask_altitudeangel
+print(flask_altitudeangel.AltitudeAngel.__name__)
+print([e.name for e in entry_points(group="pytest11") if e.value.startswith("flask_alt")][0])
+print((files("flask_altitudeangel.sandbox") / "registry.json").name)
+print((files("flask_altitudeangel") / "templates" / "altitudeangel" / "error.html").name)
+"""
+
+
+def test_the_app_image_copies_every_part_of_the_extension_but_its_sandbox() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    app_stage = dockerfile.split("AS app", 1)[1]
+    copies = "\n".join(line for line in app_stage.splitlines() if line.startswith("COPY"))
+    copied = set(re.findall(r"flask_altitudeangel/([\w.*]+)", copies))
+    parts = {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert parts - {"sandbox"} <= copied | {"*.py"}
+    assert "sandbox" not in copied
+    assert "*.py" in copied and "py.typed" in copied

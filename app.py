@@ -9,17 +9,16 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from flask_altitudeangel import connect_redis
+from flask_altitudeangel import ConfigError, connect_redis
 from portal import account, errors, flights, health, hooks, trace
 from portal.extensions import aa, csrf
 from portal.logs import configure_logging
 from portal.platform import FlightIdConverter
+from portal.rate_limits import SignInRateLimit
 from portal.sessions import RedisSessions
-from portal.settings import Settings, load_settings
+from portal.settings import Settings, SettingsError, load_settings
 
 SESSION_COOKIE = "portal_session"
 SIGN_IN_ROUTES = ("altitudeangel.login", "altitudeangel.callback")
@@ -58,13 +57,6 @@ def flask_config(settings: Settings) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session that holds it
         "PORTAL_SETTINGS": settings,
-        "RATELIMIT_STORAGE_URI": limiter_storage_uri(settings.redis_url),
-        "RATELIMIT_STORAGE_OPTIONS": limiter_storage_options(settings),
-        "RATELIMIT_KEY_PREFIX": "",  # the storage's own prefix below names the keys
-        # A Redis failure must not turn into a 500 here: the request goes on and meets the
-        # same failure where the app handles it (a 503 page).
-        "RATELIMIT_SWALLOW_ERRORS": True,
-        "RATELIMIT_HEADERS_ENABLED": False,
     }
 
 
@@ -92,21 +84,23 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     app.extensions["portal_redis"] = redis
     app.session_interface = RedisSessions(app, redis, key_prefix="portal:session:")
     csrf.init_app(app)
-    aa.init_app(app, redis=redis)
-    limit_sign_ins(app, settings.login_rate_limit)
+    try:
+        aa.init_app(app, redis=redis)  # reads the server's metadata, when it has any
+    except ConfigError as error:
+        raise SettingsError(str(error)) from None
+    limit_sign_ins(app, settings)
     trace.recorder.init_app(app, redis, settings)
 
 
-def limit_sign_ins(app: Flask, rate: str) -> None:
-    """Rate-limit starting and finishing a sign-in per client address: each writes to Redis.
-
-    The address is the client's as ProxyFix reports it behind TRUST_PROXY proxies; the
-    counters live in the app's Redis. A limiter of this app's own, since its limits are kept
-    per decorated function, whichever app it serves.
-    """
-    limiter = Limiter(get_remote_address, app=app, strategy="fixed-window")
+def limit_sign_ins(app: Flask, settings: Settings) -> None:
+    """Rate-limit starting and finishing a sign-in per client address: each writes to Redis."""
+    limit = SignInRateLimit(
+        limiter_storage_uri(settings.redis_url),
+        limiter_storage_options(settings),
+        settings.login_rate_limit,
+    )
     for endpoint in SIGN_IN_ROUTES:
-        app.view_functions[endpoint] = limiter.limit(rate)(app.view_functions[endpoint])
+        app.view_functions[endpoint] = limit(app.view_functions[endpoint])
 
 
 def register_blueprints(app: Flask) -> None:

@@ -25,6 +25,7 @@ from flask_altitudeangel.errors import (
     InvalidToken,
 )
 from flask_altitudeangel.records import ApiCall
+from flask_altitudeangel.signals import api_called
 
 CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 
@@ -112,7 +113,7 @@ class ApiClient:
         finally:
             elapsed = time.perf_counter() - started
             api_timer(operation, status).observe(elapsed)
-            if self._on_call is not None:
+            if self._on_call is not None and api_called.receivers:
                 path = urlsplit(url).path
                 self._on_call(ApiCall(operation, method, path, status, elapsed, self._source.kind))
         return _answer(response)
@@ -124,7 +125,7 @@ def _answer(response: urllib3.BaseHTTPResponse) -> ApiResponse:
         _raise_for_challenge(status, response.headers.get("WWW-Authenticate", ""))
     if status == 429 or status >= 500:
         raise ApiUnavailable(f"HTTP {status}", _retry_after(response))
-    return ApiResponse(status, dict(response.headers), response.data)
+    return ApiResponse(status, response.headers, response.data)
 
 
 def _raise_for_challenge(status: int, header: str) -> None:

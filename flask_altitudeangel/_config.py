@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -53,6 +53,7 @@ class Config:
     http_read_timeout: float
     redis_key_prefix: str
     after_sign_in: str  # the page a sign-in returns to when it was not asked for another
+    metadata: Mapping[str, Any] = field(default_factory=dict)  # the server's, when it has any
 
     @property
     def origin(self) -> str:
@@ -81,7 +82,7 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-class _Reader:
+class SettingsReader:
     """Typed reads of settings, each error naming the setting as the operator knows it."""
 
     def __init__(self, values: Mapping[str, Any], names: Mapping[str, str]) -> None:
@@ -164,14 +165,17 @@ class _Reader:
 
 
 def load_config(
-    values: Mapping[str, Any], names: Mapping[str, str] | None = None, url_prefix: str = ""
+    values: Mapping[str, Any],
+    names: Mapping[str, str] | None = None,
+    url_prefix: str = "",
+    metadata: Mapping[str, Any] | None = None,
 ) -> Config:
     """Read and check the settings; raise ConfigError naming the first bad one.
 
     ``names`` maps a key to the name the operator set it under (an environment variable, say),
     for the error message; ``url_prefix`` is where the sign-in routes are mounted.
     """
-    read = _Reader(values, names or {})
+    read = SettingsReader(values, names or {})
     auth_url = read.url("AA_AUTH_URL", PLATFORM_AUTH_URL, base=True)
     endpoints = {key: read.url(key, auth_url + path) for key, path in PLATFORM_PATHS.items()}
     redirect_uri = read.url("AA_REDIRECT_URI", "")
@@ -203,4 +207,5 @@ def load_config(
         http_read_timeout=read.number("AA_HTTP_READ_TIMEOUT", 10, 0.1, 60, float),
         redis_key_prefix=read.text("AA_REDIS_KEY_PREFIX", "altitudeangel:"),
         after_sign_in=read.path("AA_AFTER_SIGN_IN", "/"),
+        metadata=dict(metadata or {}),
     )

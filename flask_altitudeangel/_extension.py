@@ -11,8 +11,9 @@ from flask import Flask, current_app, url_for
 
 from flask_altitudeangel import _session
 from flask_altitudeangel._api import ApiClient, pool
-from flask_altitudeangel._config import Config, load_config
+from flask_altitudeangel._config import Config, SettingsReader, load_config
 from flask_altitudeangel._crypto import Cipher
+from flask_altitudeangel._discovery import fetch_metadata, settings_from
 from flask_altitudeangel._oauth import OAuthClient
 from flask_altitudeangel._redis import connect
 from flask_altitudeangel._signin.pending import PendingSignIns
@@ -56,7 +57,7 @@ class AltitudeAngel:
         ``setting_names`` (given to the constructor) maps ``AA_*`` keys to the names the
         operator set them under, for error messages. Raises ConfigError naming a bad setting.
         """
-        config = load_config(app.config, self._names, self._url_prefix)
+        config = _configure(app.config, self._names, self._url_prefix)
         client = redis or self._redis or _connect(app)
         cipher = Cipher(config.token_encryption_keys, str(app.config.get("SECRET_KEY") or ""))
         oauth = OAuthClient(config)
@@ -141,6 +142,20 @@ def login_required(view: Callable[P, T]) -> Callable[P, T]:
         return view(*args, **kwargs)
 
     return guarded
+
+
+def _configure(values: Mapping[str, Any], names: Mapping[str, str] | None, prefix: str) -> Config:
+    """Check the settings, then fill what they leave out from the server's metadata."""
+    given = {key: value for key, value in values.items() if key.startswith("AA_")}
+    config = load_config(given, names, prefix)
+    if not SettingsReader(given, names or {}).flag("AA_DISCOVERY", True):
+        return config
+    metadata = fetch_metadata(
+        config.auth_url, config.http_connect_timeout + config.http_read_timeout
+    )
+    if not metadata:
+        return config  # the platform's documented paths
+    return load_config({**settings_from(metadata, given), **given}, names, prefix, metadata)
 
 
 def _connect(app: Flask) -> Any:

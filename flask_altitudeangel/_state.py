@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import urllib3
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context
 
 from flask_altitudeangel import _session
 from flask_altitudeangel._api import ApiClient
@@ -19,6 +19,7 @@ from flask_altitudeangel.records import ApiCall, Refresh
 from flask_altitudeangel.signals import api_called, token_refreshed
 
 NAME = "altitudeangel"
+TOKEN_OF_REQUEST = "altitudeangel_token"
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,18 @@ class _UserToken:
         if login is None:
             raise SignInRequired()
         self._login_id = login.login_id
-        self._token = self._state.tokens.current(login.login_id)
+        # Read (and refreshed when due) once a request: a page may call several APIs.
+        cached = g.get(TOKEN_OF_REQUEST)
+        if cached is not None and cached[0] == login.login_id:
+            self._token = cached[1]
+        else:
+            self._token = self._state.tokens.current(login.login_id)
+            g.setdefault(TOKEN_OF_REQUEST, (login.login_id, self._token))
         return str(self._token.access_token)
 
     def after_rejection(self, rejected: str) -> str:
         self._token = self._state.tokens.refresh_after_rejection(self._login_id, self._token)
+        g.pop(TOKEN_OF_REQUEST, None)  # the next call reads the newer one
         return str(self._token.access_token)
 
     def give_up(self, rejected: str) -> Exception:
@@ -121,5 +129,4 @@ def announce_refresh(login_id: str, refresh: Refresh) -> None:
 
 
 def announce_call(call: ApiCall) -> None:
-    if api_called.receivers:
-        api_called.send(_app(), call=call)
+    api_called.send(_app(), call=call)

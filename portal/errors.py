@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request, url_for
-from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
@@ -24,6 +23,7 @@ from flask_altitudeangel import (
 from portal import metrics
 from portal.messages import PAGES, Message
 from portal.platform import NotFound
+from portal.rate_limits import SignInsTooFast
 from portal.sessions import SessionStoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(SessionStoreUnavailable, store_unavailable)
     app.register_error_handler(RedisError, store_unavailable)
     app.register_error_handler(CSRFError, lambda e: render_error(400, "csrf"))
-    app.register_error_handler(RateLimitExceeded, rate_limited)
+    app.register_error_handler(SignInsTooFast, rate_limited)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, internal_error)
 
@@ -123,7 +123,7 @@ def store_unavailable(error: Exception) -> Response:
     return render_error(503, "store_unavailable", {"Retry-After": "5"}, retry_after="5")
 
 
-def rate_limited(error: RateLimitExceeded) -> Response:
+def rate_limited(error: SignInsTooFast) -> Response:
     """Too many sign-ins from one address: say so, and when to come back."""
     log.warning("event=rate_limited path=%s", request.path)
     return render_error(429, "rate_limited", {"Retry-After": "60"}, retry_after="60")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from flask_altitudeangel import login_required
@@ -24,7 +24,8 @@ def index() -> str:
     if not page.isdigit() or not 1 <= int(page) <= 10_000:
         abort(400, "page must be a whole number from 1")
     reports = platform.list_reports(int(page), PER_PAGE)
-    return render_template("flights/index.html", reports=reports)
+    area = current_app.config["PORTAL_SETTINGS"].reports_area
+    return render_template("flights/index.html", reports=reports, reports_area=area)
 
 
 @bp.get("/<flight_id:flight_id>")
@@ -32,10 +33,9 @@ def index() -> str:
 def show(flight_id: str) -> str:
     """Show one report and a sketch of its area with the map features around it."""
     report = platform.get_report(flight_id)
-    features = platform.map_features(surroundings(report))
-    return render_template(
-        "flights/show.html", report=report, shapes=draw(report, features), size=SIZE
-    )
+    box = surroundings(report)
+    shapes = draw(report, box, platform.map_features(box)) if box else []
+    return render_template("flights/show.html", report=report, shapes=shapes, size=SIZE)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -24,7 +24,8 @@ from portal.trace import recorder
 
 
 def register_request_hooks(app: Flask) -> None:
-    config = app.config["PORTAL_SETTINGS"].aa
+    with app.app_context():
+        config = aa.config  # with the endpoints the server's metadata named
     headers = SecurityHeaders(config.authorize_url, config.end_session_url)
     own_origin = config.origin
 

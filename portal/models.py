@@ -11,29 +11,49 @@ FLIGHT_TYPES = {"com": "Commercial", "rec": "Recreational"}
 
 
 @dataclass(frozen=True)
+class BoundingBox:
+    north: float
+    east: float
+    south: float
+    west: float
+
+
+@dataclass(frozen=True)
 class FlightReport:
-    """One flight report; ``start`` and ``end`` are local times in ``timezone``."""
+    """One flight report; ``start`` and ``end`` are local times in ``timezone``.
+
+    A field is None where the platform did not say it: a report read from the map data carries
+    some fields only as display text, and its centre and radius only as a shape (then they are
+    estimates, named in ``estimated``).
+    """
 
     flight_id: str
-    reference: str
+    reference: str | None
     name: str
-    description: str
-    flight_type: str
-    timezone: str
-    start: datetime
-    end: datetime
-    radius_meters: int
-    lat: float
-    lng: float
-    status: str
+    description: str | None
+    flight_type: str | None
+    timezone: str | None
+    start: datetime | None
+    end: datetime | None
+    radius_meters: int | None
+    lat: float | None
+    lng: float | None
+    status: str  # scheduled, active, completed; "current" on the map; "not on the map"
+    source: str = "api"  # "api" (the reports API), "map" (map data) or "filed here"
+    estimated: frozenset[str] = frozenset()
+    when_text: str | None = None  # the platform's own words, when the times could not be read
 
     @property
-    def type_label(self) -> str:
-        return FLIGHT_TYPES.get(self.flight_type, self.flight_type)
+    def type_label(self) -> str | None:
+        return FLIGHT_TYPES.get(self.flight_type or "", self.flight_type)
 
     @property
     def can_complete(self) -> bool:
-        return self.status in ("scheduled", "active")
+        return self.status in ("scheduled", "active", "current")
+
+    @property
+    def title(self) -> str:
+        return self.reference or self.name
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> FlightReport:
@@ -61,6 +81,7 @@ class ReportPage:
     page: int
     per_page: int
     total: int
+    source: str = "api"  # "api": the platform's list; "map": map data and reports filed here
 
     @property
     def pages(self) -> int:
@@ -114,6 +135,9 @@ class MapFeature:
     geometry_type: str
     coordinates: Any
     is_owner: bool
+    feature_id: str = ""
+    detailed_category: str = ""
+    sections: tuple[tuple[str, str], ...] = ()  # the feature's display sections: title, text
 
     @classmethod
     def from_api(cls, data: dict[str, Any]) -> MapFeature:
@@ -125,4 +149,17 @@ class MapFeature:
             geometry_type=str(geometry.get("type", "")),
             coordinates=geometry.get("coordinates"),
             is_owner=bool(properties.get("isOwner", False)),
+            feature_id=str(data.get("id") or ""),
+            detailed_category=str(properties.get("detailedCategory", "")),
+            sections=_sections(properties.get("display")),
         )
+
+
+def _sections(display: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(display, dict) or not isinstance(display.get("sections"), list):
+        return ()
+    return tuple(
+        (str(s.get("title", "")), str(s.get("text", "")))
+        for s in display["sections"]
+        if isinstance(s, dict)
+    )

@@ -9,20 +9,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+from flask import current_app
 from werkzeug.routing import BaseConverter
 
 from flask_altitudeangel import ApiClient, ApiError, ApiResponse
 from portal.extensions import aa
-from portal.models import FlightReport, MapFeature, ReportPage, UserProfile
+from portal.filed import FiledReports
+from portal.map_reports import own_reports
+from portal.models import BoundingBox, FlightReport, MapFeature, ReportPage, UserProfile
 
 T = TypeVar("T")
 # A flight id as the platform issues them (GUIDs; letters, digits, "-" and "_" at most). Any
 # other id is refused before a request is built: "..", "%2F" and the like never reach the API.
 FLIGHT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+CAN_LIST = "portal_platform_lists_reports"
+MAX_SPAN = 1.9  # degrees: the platform's map data answers boxes of up to 2 degrees a side
+MARGIN = 0.05  # degrees around a report, so its whole circle is in the box
 
 
 class NotFound(Exception):
@@ -47,35 +54,44 @@ class FlightIdConverter(BaseConverter):
     regex = FLIGHT_ID.pattern
 
 
-@dataclass(frozen=True)
-class BoundingBox:
-    north: float
-    east: float
-    south: float
-    west: float
-
-
 class PlatformApi:
-    """The flight reports, user profile and map data endpoints, at the current app's API URL."""
+    """The flight reports, user profile and map data endpoints, at the current app's API URL.
+
+    Where the platform offers no ``GET /flightReport`` (its public API has none), a user's
+    reports come from what it does document: their own reports in the map data, and those filed
+    through this app (``portal.filed``). Wherever the list exists, it is used.
+    """
 
     @property
     def _base(self) -> str:
         return aa.config.api_url
 
     def list_reports(self, page: int = 1, per_page: int = 20) -> ReportPage:
+        if current_app.extensions.get(CAN_LIST) is False:
+            return self._reports_without_a_list(page, per_page)
         url = f"{self._base}/flightReport?page={int(page)}&per_page={int(per_page)}"
-        return _decode(ReportPage.from_api, _body(aa.user_api.get(url, "list_reports")))
+        answer = aa.user_api.get(url, "list_reports")
+        current_app.extensions[CAN_LIST] = answer.status not in (404, 405)
+        if not current_app.extensions[CAN_LIST]:
+            return self._reports_without_a_list(page, per_page)
+        return _decode(ReportPage.from_api, _body(answer))
 
     def get_report(self, flight_id: str) -> FlightReport:
-        answer = aa.user_api.get(self._report_url(flight_id), "get_report")
-        return _decode(FlightReport.from_api, _body(answer))
+        url = self._report_url(flight_id)
+        if not self._can_list():
+            return self._report_without_a_list(flight_id)
+        return _decode(FlightReport.from_api, _body(aa.user_api.get(url, "get_report")))
 
     def create_report(self, draft: dict[str, Any]) -> str:
         answer = aa.user_api.put(f"{self._base}/flightReport", draft, "create_report")
-        return _decode(lambda b: str(b["flightId"]), _body(answer))
+        flight_id = _decode(lambda b: str(b["flightId"]), _body(answer))
+        if FLIGHT_ID.fullmatch(flight_id):
+            _filed().remember(_user(), flight_id, draft)
+        return flight_id
 
     def complete_report(self, flight_id: str) -> None:
         _body(aa.user_api.delete(self._report_url(flight_id), "complete_report"))
+        _filed().completed(_user(), flight_id)
 
     def user_profile(self) -> UserProfile:
         answer = aa.user_api.get(aa.config.userprofile_url, "user_profile")
@@ -93,8 +109,86 @@ class PlatformApi:
             raise NotFound(flight_id)
         return f"{self._base}/flightReport/{flight_id}"
 
+    def _can_list(self) -> bool:
+        """Tell whether the platform lists a user's reports; learnt from its first answer."""
+        if current_app.extensions.get(CAN_LIST) is None:
+            self.list_reports(1, 1)
+        return bool(current_app.extensions[CAN_LIST])
+
+    def _reports_without_a_list(self, page: int, per_page: int) -> ReportPage:
+        reports = sorted(
+            self._known_reports().values(),
+            key=lambda r: r.start or datetime.min,
+            reverse=True,
+        )
+        start = (page - 1) * per_page
+        return ReportPage(reports[start : start + per_page], page, per_page, len(reports), "map")
+
+    def _report_without_a_list(self, flight_id: str) -> FlightReport:
+        found = self._known_reports().get(flight_id)
+        if found is None:
+            raise NotFound(flight_id)
+        return found
+
+    def _known_reports(self) -> dict[str, FlightReport]:
+        """The user's reports: those on the map where this app looks, and those filed here."""
+        filed = {r.flight_id: r for r in _filed().all(_user())}
+        points = [(r.lat, r.lng) for r in filed.values() if r.lat is not None and r.lng is not None]
+        area = current_app.config["PORTAL_SETTINGS"].reports_area
+        on_map: dict[str, FlightReport] = {}
+        for box in boxes_around(points, area):
+            for report in own_reports(self.map_features(box, aa.user_api)):
+                on_map[report.flight_id] = report
+        return {**filed, **{i: _merged(r, filed.get(i)) for i, r in on_map.items()}}
+
 
 platform = PlatformApi()
+
+
+def boxes_around(points: list[tuple[float, float]], area: BoundingBox | None) -> list[BoundingBox]:
+    """Return map boxes covering ``area`` and every point, each within the platform's limit."""
+    boxes = [area] if area else []
+    group: list[tuple[float, float]] = []
+    for point in sorted(points):
+        lats, lngs = [p[0] for p in [*group, point]], [p[1] for p in [*group, point]]
+        if group and (max(lats) - min(lats) > MAX_SPAN or max(lngs) - min(lngs) > MAX_SPAN):
+            boxes.append(_box(group))
+            group = []
+        group.append(point)
+    if group:
+        boxes.append(_box(group))
+    return boxes
+
+
+def _box(points: list[tuple[float, float]]) -> BoundingBox:
+    lats, lngs = [p[0] for p in points], [p[1] for p in points]
+    return BoundingBox(
+        north=round(min(max(lats) + MARGIN, 90), 6),
+        east=round(min(max(lngs) + MARGIN, 180), 6),
+        south=round(max(min(lats) - MARGIN, -90), 6),
+        west=round(max(min(lngs) - MARGIN, -180), 6),
+    )
+
+
+def _merged(on_map: FlightReport, filed: FlightReport | None) -> FlightReport:
+    """A report on the map that was filed here: what was filed, and that it is current."""
+    if filed is None:
+        return on_map
+    return replace(filed, reference=on_map.reference, status="current", source="filed here")
+
+
+def _filed() -> FiledReports:
+    return FiledReports(current_app.extensions["portal_redis"])
+
+
+def _user() -> str:
+    """Name the signed-in user for what is remembered of them across logins."""
+    login = aa.current_login
+    if login is not None and login.aa_id:
+        return login.aa_id
+    facts = aa.token_facts()
+    subject = (facts.claims or {}).get("sub") if facts else None
+    return str(subject or (login.login_id if login else "anonymous"))
 
 
 def _body(answer: ApiResponse) -> Any:

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask_altitudeangel import Config, ConfigError, load_config
+from portal.models import BoundingBox
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class Settings:
     flow_trace: bool  # record each login's steps for /flow (on by default in the demo)
     login_rate_limit: str  # /login and /callback requests per client address
     metrics_token: str  # bearer token /metrics asks for; empty: /metrics is not served
+    reports_area: BoundingBox | None  # where to look for reports on a platform with no list
 
 
 class _Environment:
@@ -111,6 +113,21 @@ class _Environment:
             raise SettingsError(f"{name} must be empty or at least 24 printable characters")
         return value
 
+    def area(self, name: str) -> BoundingBox | None:
+        """Read a map box as north,east,south,west in degrees, at most 2 degrees a side."""
+        value = self.text(name, "")
+        if not value:
+            return None
+        try:
+            north, east, south, west = (float(part) for part in value.split(","))
+        except ValueError:
+            raise SettingsError(f"{name} must be north,east,south,west in degrees") from None
+        if not (-90 <= south < north <= 90 and -180 <= west < east <= 180):
+            raise SettingsError(f"{name} must have north above south and east of west")
+        if north - south > 2 or east - west > 2:
+            raise SettingsError(f"{name} may span at most 2 degrees each way, as map data does")
+        return BoundingBox(north, east, south, west)
+
     def redis_url(self) -> str:
         value = self.text("REDIS_URL", "redis://127.0.0.1:6379/0")
         if urlsplit(value).scheme not in REDIS_SCHEMES:
@@ -154,4 +171,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         flow_trace=env.flag("FLOW_TRACE", "1" if demo else "0"),
         login_rate_limit=env.rate_limit("LOGIN_RATE_LIMIT", "20 per minute"),
         metrics_token=env.bearer_token("METRICS_TOKEN"),
+        reports_area=env.area("REPORTS_AREA"),
     )

@@ -6,8 +6,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from portal.models import FlightReport, MapFeature
-from portal.platform import BoundingBox
+from portal.models import BoundingBox, FlightReport, MapFeature
 
 SIZE = 320
 METRES_PER_DEGREE = 111_320
@@ -26,9 +25,12 @@ class Shape:
     d: str = ""
 
 
-def surroundings(report: FlightReport) -> BoundingBox:
-    """Return the box drawn around a report: three times its radius, at least 2 km across."""
-    half = max(report.radius_meters * 3, 1000) / METRES_PER_DEGREE
+def surroundings(report: FlightReport) -> BoundingBox | None:
+    """Return the box drawn around a report (three times its radius, at least 2 km across), or
+    None when where it is is not known."""
+    if report.lat is None or report.lng is None:
+        return None
+    half = max((report.radius_meters or 0) * 3, 1000) / METRES_PER_DEGREE
     half_lng = half / max(math.cos(math.radians(report.lat)), 0.01)
     return BoundingBox(
         north=round(min(report.lat + half, 90), 6),
@@ -38,9 +40,10 @@ def surroundings(report: FlightReport) -> BoundingBox:
     )
 
 
-def draw(report: FlightReport, features: Iterable[MapFeature]) -> list[Shape]:
-    """Project the report and the features into a SIZE × SIZE sketch."""
-    box = surroundings(report)
+def draw(report: FlightReport, box: BoundingBox, features: Iterable[MapFeature]) -> list[Shape]:
+    """Project the report and the features into a SIZE × SIZE sketch of ``box``."""
+    if report.lat is None or report.lng is None:
+        return []
 
     def point(lng: float, lat: float) -> tuple[float, float]:
         x = (lng - box.west) / (box.east - box.west) * SIZE
@@ -49,7 +52,7 @@ def draw(report: FlightReport, features: Iterable[MapFeature]) -> list[Shape]:
 
     shapes = [_feature_shape(f, point) for f in features if not f.is_owner]
     cx, cy = point(report.lng, report.lat)
-    radius = report.radius_meters / METRES_PER_DEGREE / (box.north - box.south) * SIZE
+    radius = (report.radius_meters or 0) / METRES_PER_DEGREE / (box.north - box.south) * SIZE
     shapes.append(Shape("circle", "sketch-report", report.name, cx, cy, max(radius, 2)))
     return [s for s in shapes if s is not None]
 

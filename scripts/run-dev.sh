@@ -29,10 +29,8 @@ export AA_AUTH_URL="http://127.0.0.1:$SANDBOX_PORT"
 export AA_REDIRECT_URI="http://127.0.0.1:$APP_PORT/callback"
 export AA_CLIENT_ID=demo-portal
 export AA_CLIENT_SECRET='demo+portal/secret=&%?#2026'
-export AA_REQUIRE_ISS=1
 # The local demo: the published sandbox-only SECRET_KEY unless one is set, the /flow trace on.
 export PORTAL_DEMO=1
-export AA_END_SESSION_URL="http://127.0.0.1:$SANDBOX_PORT/oauth/v2/logout"
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export GUNICORN_BIND="127.0.0.1:$APP_PORT"
 .venv/bin/gunicorn -c gunicorn.conf.py wsgi:app &

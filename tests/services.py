@@ -192,8 +192,13 @@ DEMO_CLIENT_SECRET = "demo+portal/secret=&%?#2026"
 
 
 def register_redirect_uri(sandbox: ServiceProcess, redirect_uri: str) -> None:
-    """Tell the sandbox about a callback URL of an app started on a random port."""
-    body = {"client_id": "demo-portal", "redirect_uri": redirect_uri}
+    """Tell the sandbox about the callback and signed-out URLs of an app on a random port."""
+    origin = redirect_uri.rsplit("/", 1)[0]
+    body = {
+        "client_id": "demo-portal",
+        "redirect_uri": redirect_uri,
+        "post_logout_redirect_uri": origin + "/signed-out",
+    }
     admin_call(sandbox, "POST", "/_sandbox/redirect-uris", body)
 
 

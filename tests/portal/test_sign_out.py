@@ -19,8 +19,11 @@ def csrf_token(client: FlaskClient) -> str:
 
 
 def test_without_an_end_session_endpoint_sign_out_says_the_platform_session_lives_on(
-    client: FlaskClient, sign_in: SignIn
+    redis_server: RedisServer, sandbox: ServiceProcess, sign_in: SignIn
 ) -> None:
+    # As against the real platform, which documents none; an empty setting beats discovery.
+    app = create_app(app_environment(redis_server, sandbox, AA_END_SESSION_URL=""))
+    client = app.test_client()
     sign_in(client)
     response = client.post("/logout", data={"csrf_token": csrf_token(client)})
     assert response.status_code == 303

@@ -1,0 +1,79 @@
+"""Endpoint discovery: metadata fills what the settings leave out, and a lying issuer is refused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+
+from app import create_app
+from portal.settings import SettingsError
+from tests.portal.conftest import app_environment, sign_in_with
+from tests.services import RedisServer, ServiceProcess, sandbox_process
+
+
+@pytest.fixture(scope="module")
+def generic_server(redis_server: RedisServer) -> Iterator[ServiceProcess]:
+    service = sandbox_process(redis_server.url, SANDBOX_MODE="generic").start()
+    yield service
+    service.stop()
+
+
+def config_of(app: Flask):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        return app.extensions["altitudeangel"].config
+
+
+def test_a_server_with_other_paths_works_with_its_url_alone(
+    redis_server: RedisServer, generic_server: ServiceProcess
+) -> None:
+    app = create_app(app_environment(redis_server, generic_server, AA_REQUIRE_ISS="0"))
+    config = config_of(app)
+    assert config.authorize_url == generic_server.url + "/o/authorize/"
+    assert config.token_url == generic_server.url + "/o/token/"
+    assert config.revoke_url == generic_server.url + "/o/revoke/"
+    assert config.userprofile_url == generic_server.url + "/o/userinfo/"
+    client = app.test_client()
+    assert sign_in_with(client).status_code == 303
+    assert client.get("/profile").status_code == 200
+
+
+def test_the_full_sandbox_gives_every_endpoint_and_asks_for_iss(
+    redis_server: RedisServer, sandbox: ServiceProcess
+) -> None:
+    env = app_environment(redis_server, sandbox)
+    del env["AA_REQUIRE_ISS"]
+    config = config_of(create_app(env))
+    assert config.end_session_url == sandbox.url + "/oauth/v2/logout"
+    assert config.require_iss  # the metadata says iss is sent, so a response without it is refused
+    assert config.issuer == sandbox.url
+
+
+def test_settings_win_over_the_metadata(redis_server: RedisServer, sandbox: ServiceProcess) -> None:
+    explicit = "https://auth.example.com/elsewhere/authorize"
+    env = app_environment(redis_server, sandbox, AA_AUTHORIZE_URL=explicit, AA_REVOKE_URL="")
+    config = config_of(create_app(env))
+    assert config.authorize_url == explicit
+    assert config.revoke_url == ""
+    assert config.token_url == sandbox.url + "/oauth/v2/token"  # not set: from the metadata
+
+
+def test_metadata_naming_another_issuer_is_refused(redis_server: RedisServer) -> None:
+    liar = sandbox_process(redis_server.url)
+    liar.env = {**liar.env, "SANDBOX_ISSUER": f"http://localhost:{liar.port}"}
+    liar.start()
+    try:
+        with pytest.raises(SettingsError, match="RFC 8414"):
+            create_app(app_environment(redis_server, liar))
+    finally:
+        liar.stop()
+
+
+def test_discovery_can_be_turned_off(
+    redis_server: RedisServer, generic_server: ServiceProcess
+) -> None:
+    env = app_environment(redis_server, generic_server, AA_DISCOVERY="0")
+    config = config_of(create_app(env))
+    assert config.authorize_url == generic_server.url + "/oauth/v2/authorize"  # the platform's
+    assert config.metadata == {}

@@ -22,7 +22,7 @@ log = logging.getLogger("flask_altitudeangel")
 # Metadata field -> the setting it fills when the setting is not given.
 ENDPOINTS = {
     "authorization_endpoint": "AA_AUTHORIZE_URL",
-    "token_endpoint": "AA_TOKEN_URL",
+    "token_endpoint": "AA_TOKEN_URL",  # nosec B105 - a setting name
     "revocation_endpoint": "AA_REVOKE_URL",
     "end_session_endpoint": "AA_END_SESSION_URL",
     "userinfo_endpoint": "AA_USERPROFILE_URL",

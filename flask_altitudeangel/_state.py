@@ -19,7 +19,7 @@ from flask_altitudeangel.records import ApiCall, Refresh
 from flask_altitudeangel.signals import api_called, token_refreshed
 
 NAME = "altitudeangel"
-TOKEN_OF_REQUEST = "altitudeangel_token"
+TOKEN_OF_REQUEST = "altitudeangel_request_token"  # nosec B105 - a name in flask.g
 
 
 @dataclass(frozen=True)

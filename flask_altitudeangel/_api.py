@@ -10,12 +10,14 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import urllib3
 
+from flask_altitudeangel._dpop import DPoPKey, ServerHints, describe_jwt
 from flask_altitudeangel._metrics import api_timer
 from flask_altitudeangel.errors import (
     ApiError,
@@ -46,29 +48,52 @@ class ApiResponse:
             raise ApiError("the API answered with something that is not JSON") from None
 
 
+class Credential(Protocol):
+    """A token as an API client needs it: the token, its type, and the key of a DPoP token."""
+
+    @property
+    def access_token(self) -> str: ...
+
+    @property
+    def token_type(self) -> str: ...
+
+    @property
+    def dpop_jwk(self) -> dict[str, Any] | None: ...
+
+
 class TokenSource(Protocol):
     """Where an ApiClient gets its token, and what it does when the API refuses it."""
 
     kind: str  # "user" or "client"
 
-    def token(self) -> str: ...
+    def token(self) -> Credential: ...
 
-    def after_rejection(self, rejected: str) -> str: ...
+    def after_rejection(self, rejected: Credential) -> Credential: ...
 
-    def give_up(self, rejected: str) -> ApiError | Exception: ...
+    def give_up(self, rejected: Credential) -> Exception: ...
+
+
+class _ProofRefused(Exception):
+    """The API wants a proof with its nonce (``use_dpop_nonce``) or a fresh one."""
 
 
 class ApiClient:
-    """Call an API with a token from ``source``: once more with a newer token after a 401."""
+    """Call an API with a token from ``source``: once more with a newer token after a 401.
+
+    A DPoP-bound token goes with a fresh proof on every request (RFC 9449 §7), sent once more
+    with the API's nonce when it asks for one.
+    """
 
     def __init__(
         self,
         http: urllib3.PoolManager,
         source: TokenSource,
+        servers: ServerHints,
         on_call: Callable[[ApiCall], None] | None = None,
     ) -> None:
         self._http = http
         self._source = source
+        self._servers = servers
         self._on_call = on_call
 
     def get(self, url: str, operation: str = "get") -> ApiResponse:
@@ -87,18 +112,29 @@ class ApiClient:
         self, method: str, url: str, *, json: Any = None, operation: str = "api"
     ) -> ApiResponse:
         """Send one request; raise for token and availability failures, return anything else."""
-        token = self._source.token()
+        credential = self._source.token()
         try:
-            return self._send(method, url, token, json, operation)
+            return self._send_proven(method, url, credential, json, operation)
         except InvalidToken:
-            token = self._source.after_rejection(token)
+            credential = self._source.after_rejection(credential)
         try:
-            return self._send(method, url, token, json, operation)
+            return self._send_proven(method, url, credential, json, operation)
         except InvalidToken:
-            raise self._source.give_up(token) from None
+            raise self._source.give_up(credential) from None
 
-    def _send(self, method: str, url: str, token: str, payload: Any, operation: str) -> ApiResponse:
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    def _send_proven(
+        self, method: str, url: str, credential: Credential, payload: Any, operation: str
+    ) -> ApiResponse:
+        try:
+            return self._send(method, url, credential, payload, operation)
+        except _ProofRefused:
+            return self._send(method, url, credential, payload, operation)  # now with its nonce
+
+    def _send(
+        self, method: str, url: str, credential: Credential, payload: Any, operation: str
+    ) -> ApiResponse:
+        headers = {"Accept": "application/json"}
+        proof = _authorize(headers, method, url, credential, self._servers)
         body = None
         if payload is not None:
             headers["Content-Type"] = "application/json"
@@ -114,9 +150,36 @@ class ApiClient:
             elapsed = time.perf_counter() - started
             api_timer(operation, status).observe(elapsed)
             if self._on_call is not None and api_called.receivers:
+                shown_proof = describe_jwt(proof, "DPoP proof") if proof else ()
                 path = urlsplit(url).path
-                self._on_call(ApiCall(operation, method, path, status, elapsed, self._source.kind))
+                call = ApiCall(operation, method, path, status, elapsed, self._source.kind)
+                self._on_call(replace(call, proof=shown_proof))
+        if credential.dpop_jwk:
+            self._servers.note(url, response.headers)
         return _answer(response)
+
+
+def _authorize(
+    headers: dict[str, str], method: str, url: str, credential: Credential, servers: ServerHints
+) -> str | None:
+    """Put the token in the Authorization header (never the URL), with a proof if it is bound."""
+    if credential.token_type == "DPoP" and credential.dpop_jwk:  # nosec B105 - a type
+        proof = _key(credential.dpop_jwk).proof(method, url, credential.access_token, servers)
+        headers["Authorization"] = f"DPoP {credential.access_token}"
+        headers["DPoP"] = proof
+        return proof
+    headers["Authorization"] = f"Bearer {credential.access_token}"
+    return None
+
+
+def _key(jwk: dict[str, Any]) -> DPoPKey:
+    return _key_of(tuple(sorted(jwk.items())))
+
+
+@lru_cache(maxsize=512)
+def _key_of(items: tuple[tuple[str, Any], ...]) -> DPoPKey:
+    """Parse a key once, however many requests it proves."""
+    return DPoPKey.from_jwk(dict(items))
 
 
 def _answer(response: urllib3.BaseHTTPResponse) -> ApiResponse:
@@ -139,6 +202,8 @@ def _raise_for_challenge(status: int, header: str) -> None:
     error = challenge.get("error")
     if error == "insufficient_scope":
         raise InsufficientScope(challenge.get("scope", ""))
+    if status == 401 and error in ("use_dpop_nonce", "invalid_dpop_proof"):
+        raise _ProofRefused(error)
     if status == 403:
         raise Forbidden()
     if error in (None, "invalid_token"):

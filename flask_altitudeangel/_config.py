@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, JWKRegistry, OKPKey, RSAKey
 
 from flask_altitudeangel.errors import ConfigError
 
@@ -22,6 +26,17 @@ PLATFORM_PATHS = {
 }
 SIGN_IN_SCOPES = "query_userinfo manage_flightreports query_mapdata"
 CLIENT_SCOPES = "query_mapdata query_mapairdata"
+METHOD_SECRET = "client_secret_post"  # nosec B105 - the name of a method
+KEY_ALGS = {"EC": {"P-256": "ES256", "P-384": "ES384"}, "RSA": "RS256", "OKP": "EdDSA"}
+
+
+@dataclass(frozen=True)
+class ClientKey:
+    """The private key a client signs its assertions with (AA_CLIENT_KEY_FILE)."""
+
+    jwk: Mapping[str, Any]
+    alg: str
+    kid: str
 
 
 @dataclass(frozen=True)
@@ -54,6 +69,10 @@ class Config:
     redis_key_prefix: str
     after_sign_in: str  # the page a sign-in returns to when it was not asked for another
     metadata: Mapping[str, Any] = field(default_factory=dict)  # the server's, when it has any
+    dpop: bool = False  # bind tokens to a key per login (RFC 9449)
+    par_url: str = ""  # push authorization requests there first (RFC 9126); empty: don't
+    client_auth: str = "client_secret_post"  # or "private_key_jwt" (RFC 7523)
+    client_key: ClientKey | None = None  # for private_key_jwt
 
     @property
     def origin(self) -> str:
@@ -125,6 +144,37 @@ class SettingsReader:
             raise self.fail(key, f"must be a path on this app such as /home, got {value!r}")
         return value
 
+    def choice(self, key: str, discovered: bool) -> bool:
+        """Read ``auto`` (what the server's metadata offers), ``1`` or ``0``."""
+        if self.text(key, "auto").lower() == "auto":
+            return discovered
+        return self.flag(key, False)
+
+    def par_url(self, metadata: Mapping[str, Any]) -> str:
+        offered = str(metadata.get("pushed_authorization_request_endpoint") or "")
+        explicit = self.url("AA_PAR_URL", "", allow_empty=True)
+        if not self.choice("AA_PAR", bool(offered)):
+            return ""
+        if not (explicit or offered):
+            raise self.fail("AA_PAR", "is 1, but neither AA_PAR_URL nor the metadata names one")
+        return explicit or offered
+
+    def client_auth(self, metadata: Mapping[str, Any]) -> tuple[str, ClientKey | None]:
+        """Pick client authentication: private_key_jwt needs a key and the server's word."""
+        path = self.text("AA_CLIENT_KEY_FILE", "")
+        key = load_client_key(path, self) if path else None
+        method = self.text("AA_CLIENT_AUTH", "auto")
+        if method == "auto":
+            offered = metadata.get("token_endpoint_auth_methods_supported") or []
+            method = "private_key_jwt" if key and "private_key_jwt" in offered else METHOD_SECRET
+        if method not in (METHOD_SECRET, "private_key_jwt"):
+            raise self.fail("AA_CLIENT_AUTH", "must be auto, client_secret_post or private_key_jwt")
+        if method == "private_key_jwt" and key is None:
+            raise self.fail(
+                "AA_CLIENT_KEY_FILE", "must name the key file private_key_jwt signs with"
+            )
+        return method, key
+
     def flag(self, key: str, default: bool) -> bool:
         value = self._values.get(key)
         if isinstance(value, bool):
@@ -164,6 +214,36 @@ class SettingsReader:
         return keys
 
 
+def load_client_key(path: str, read: SettingsReader) -> ClientKey:
+    """Read a private key from a PEM or JWK file, and the algorithm it signs with."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise read.fail("AA_CLIENT_KEY_FILE", f"cannot be read: {error.strerror}") from None
+    try:
+        key = JWKRegistry.import_key(json.loads(data)) if data.lstrip()[:1] == b"{" else _pem(data)
+    except (ValueError, TypeError, JoseError):
+        raise read.fail("AA_CLIENT_KEY_FILE", "must hold a private key, PEM or JWK") from None
+    if not key.is_private:
+        raise read.fail("AA_CLIENT_KEY_FILE", "holds a public key; the private one is needed")
+    jwk = dict(key.as_dict(private=True))
+    algs = KEY_ALGS.get(str(jwk.get("kty")))
+    alg = algs.get(str(jwk.get("crv"))) if isinstance(algs, dict) else algs
+    if not alg:
+        raise read.fail("AA_CLIENT_KEY_FILE", "must be an EC (P-256, P-384), RSA or Ed25519 key")
+    kid = str(jwk.get("kid") or key.thumbprint())
+    return ClientKey(jwk, str(jwk.get("alg") or alg), kid)
+
+
+def _pem(data: bytes) -> Any:
+    for kind in (ECKey, RSAKey, OKPKey):
+        try:
+            return kind.import_key(data)
+        except (ValueError, TypeError, JoseError):
+            continue
+    raise ValueError("not a key this app can sign with")
+
+
 def load_config(
     values: Mapping[str, Any],
     names: Mapping[str, str] | None = None,
@@ -179,6 +259,10 @@ def load_config(
     auth_url = read.url("AA_AUTH_URL", PLATFORM_AUTH_URL, base=True)
     endpoints = {key: read.url(key, auth_url + path) for key, path in PLATFORM_PATHS.items()}
     redirect_uri = read.url("AA_REDIRECT_URI", "")
+    meta = dict(metadata or {})
+    client_auth, client_key = read.client_auth(meta)
+    # Before the server's metadata is known (metadata None), a key may yet be the way in.
+    secret_optional = client_auth == "private_key_jwt" or (metadata is None and client_key)
     return Config(
         auth_url=auth_url,
         authorize_url=endpoints["AA_AUTHORIZE_URL"],
@@ -188,7 +272,11 @@ def load_config(
         userprofile_url=endpoints["AA_USERPROFILE_URL"],
         api_url=read.url("AA_API_URL", PLATFORM_API_URL, base=True),
         client_id=read.required("AA_CLIENT_ID", "the client id of this app"),
-        client_secret=read.required("AA_CLIENT_SECRET", "this app's client secret"),
+        client_secret=(
+            read.text("AA_CLIENT_SECRET", "")
+            if secret_optional
+            else read.required("AA_CLIENT_SECRET", "this app's client secret")
+        ),
         scopes=read.scopes("AA_SCOPES", SIGN_IN_SCOPES),
         client_scopes=read.scopes("AA_CLIENT_SCOPES", CLIENT_SCOPES),
         redirect_uri=redirect_uri,
@@ -207,5 +295,9 @@ def load_config(
         http_read_timeout=read.number("AA_HTTP_READ_TIMEOUT", 10, 0.1, 60, float),
         redis_key_prefix=read.text("AA_REDIS_KEY_PREFIX", "altitudeangel:"),
         after_sign_in=read.path("AA_AFTER_SIGN_IN", "/"),
-        metadata=dict(metadata or {}),
+        metadata=meta,
+        dpop=read.choice("AA_DPOP", "ES256" in meta.get("dpop_signing_alg_values_supported", [])),
+        par_url=read.par_url(meta),
+        client_auth=client_auth,
+        client_key=client_key,
     )

@@ -11,7 +11,7 @@ from flask import Flask, current_app, url_for
 
 from flask_altitudeangel import _session
 from flask_altitudeangel._api import ApiClient, pool
-from flask_altitudeangel._config import Config, SettingsReader, load_config
+from flask_altitudeangel._config import PLATFORM_AUTH_URL, Config, SettingsReader, load_config
 from flask_altitudeangel._crypto import Cipher
 from flask_altitudeangel._discovery import fetch_metadata, settings_from
 from flask_altitudeangel._oauth import OAuthClient
@@ -145,16 +145,16 @@ def login_required(view: Callable[P, T]) -> Callable[P, T]:
 
 
 def _configure(values: Mapping[str, Any], names: Mapping[str, str] | None, prefix: str) -> Config:
-    """Check the settings, then fill what they leave out from the server's metadata."""
+    """Read the server's metadata, then the settings, which win over what it says."""
     given = {key: value for key, value in values.items() if key.startswith("AA_")}
-    config = load_config(given, names, prefix)
-    if not SettingsReader(given, names or {}).flag("AA_DISCOVERY", True):
-        return config
-    metadata = fetch_metadata(
-        config.auth_url, config.http_connect_timeout + config.http_read_timeout
-    )
-    if not metadata:
-        return config  # the platform's documented paths
+    read = SettingsReader(given, names or {})
+    metadata: dict[str, Any] = {}  # known: none, until read
+    if read.flag("AA_DISCOVERY", True):
+        auth_url = read.url("AA_AUTH_URL", PLATFORM_AUTH_URL, base=True)
+        timeout = read.number("AA_HTTP_CONNECT_TIMEOUT", 3, 0.1, 30, float) + read.number(
+            "AA_HTTP_READ_TIMEOUT", 10, 0.1, 60, float
+        )
+        metadata = fetch_metadata(auth_url, timeout)  # {} for the platform: its documented paths
     return load_config({**settings_from(metadata, given), **given}, names, prefix, metadata)
 
 

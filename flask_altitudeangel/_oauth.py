@@ -13,15 +13,22 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
+from authlib.oauth2.client import DEFAULT_HEADERS
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from joserfc.jwk import JWKRegistry
 
 from flask_altitudeangel._config import Config
+from flask_altitudeangel._dpop import DPoPKey, ServerHints, describe_jwt
 from flask_altitudeangel._metrics import TOKEN_ENDPOINT_SECONDS
 from flask_altitudeangel.errors import AuthServerUnavailable, TokenRejected
+from flask_altitudeangel.records import Details
 
 REVOKE_READ_TIMEOUT = 3.0
+PROOF_ERRORS = ("use_dpop_nonce", "invalid_dpop_proof")
 log = logging.getLogger(__name__)
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
@@ -50,69 +57,161 @@ def _refuse_unavailable(response: requests.Response) -> requests.Response:
     return response
 
 
+Answer = tuple[dict[str, Any], Details]  # a token response, and what was sent for it
+
+
 class OAuthClient:
-    """The app's client of one authorization server, with a pooled session per thread."""
+    """The app's client of one authorization server, with a pooled session per thread.
+
+    Client authentication is ``client_secret_post`` or ``private_key_jwt`` (Authlib's
+    ``PrivateKeyJWT``); token requests carry a DPoP proof when a key is given, and are sent
+    once more with the server's nonce when it asks for one.
+    """
 
     def __init__(self, config: Config) -> None:
         self._config = config
         self._local = threading.local()
+        self.servers = ServerHints()
 
     def _session(self) -> OAuth2Session:
         session: OAuth2Session | None = getattr(self._local, "session", None)
         if session is None:
-            c = self._config
-            session = OAuth2Session(
-                client_id=c.client_id,
-                client_secret=c.client_secret,
-                token_endpoint_auth_method="client_secret_post",  # nosec B106
-                revocation_endpoint_auth_method="client_secret_post",
-                redirect_uri=c.redirect_uri,
-                code_challenge_method="S256" if c.use_pkce else None,
-                default_timeout=(c.http_connect_timeout, c.http_read_timeout),
-            )
-            session.trust_env = False
-            for hook in ("access_token_response", "refresh_token_response"):
-                session.register_compliance_hook(hook, _refuse_unavailable)
+            session = self._new_session()
             self._local.session = session
         return session
 
-    def authorization_url(self, state: str, code_verifier: str | None, scope: str) -> str:
-        """Return the authorize URL for one sign-in attempt."""
+    def _new_session(self) -> OAuth2Session:
+        c = self._config
+        secret: Any = c.client_secret
+        if c.client_auth == "private_key_jwt" and c.client_key is not None:
+            # Authlib's PrivateKeyJWT signs with the "secret", given as a key object.
+            secret = JWKRegistry.import_key(dict(c.client_key.jwk))
+        session = OAuth2Session(
+            client_id=c.client_id,
+            client_secret=secret,
+            token_endpoint_auth_method=c.client_auth,
+            revocation_endpoint_auth_method=c.client_auth,
+            redirect_uri=c.redirect_uri,
+            code_challenge_method="S256" if c.use_pkce else None,
+            default_timeout=(c.http_connect_timeout, c.http_read_timeout),
+        )
+        if c.client_key is not None:
+            key = c.client_key
+            session.register_client_auth_method(
+                PrivateKeyJWT(c.token_url, headers={"kid": key.kid}, alg=key.alg)
+            )
+        session.trust_env = False
+        for hook in ("access_token_response", "refresh_token_response"):
+            session.register_compliance_hook(hook, self._received)
+        return session
+
+    def _received(self, response: requests.Response) -> requests.Response:
+        """Note the server's DPoP nonce and what was sent, then refuse 429 and 5xx."""
+        self.servers.note(response.url, response.headers)
+        body = response.request.body
+        text = body.decode() if isinstance(body, bytes) else str(body or "")
+        assertion = dict(parse_qsl(text)).get("client_assertion")
+        self._local.assertion = assertion
+        return _refuse_unavailable(response)
+
+    def authorization_url(self, state: str, code_verifier: str | None, scope: str) -> Answer:
+        """Return the authorize URL for one attempt, pushed first when the server takes it."""
         url, _ = self._session().create_authorization_url(
             self._config.authorize_url, state=state, code_verifier=code_verifier, scope=scope
         )
-        return str(url)
+        if not self._config.par_url:
+            return {"url": str(url)}, ()
+        return self._pushed(dict(parse_qsl(urlsplit(str(url)).query)))
 
-    def exchange_code(self, code: str, code_verifier: str | None) -> dict[str, Any]:
+    def _pushed(self, params: dict[str, str]) -> Answer:
+        """Push the request's parameters (RFC 9126); the browser carries only a reference."""
+        c, session = self._config, self._session()
+        if c.client_auth == "client_secret_post":
+            params.pop("client_id", None)  # the client authentication puts it in the body
+        with self._call("pushed_authorization"):
+            answer = session.post(
+                c.par_url,
+                data=params,
+                auth=session.client_auth(c.client_auth),
+                headers={"Accept": "application/json"},
+                timeout=(c.http_connect_timeout, c.http_read_timeout),
+            )
+            _refuse_unavailable(answer)
+            document = answer.json()
+            if answer.status_code != 201 or "request_uri" not in document:
+                raise TokenRejected(str(document.get("error", "invalid_request")))
+        request_uri = str(document["request_uri"])
+        query = urlencode({"client_id": c.client_id, "request_uri": request_uri})
+        # Just what the server answered: the rest of the story is the attempt's own.
+        facts = (("request_uri", request_uri), ("expires_in", str(document.get("expires_in"))))
+        return {"url": f"{c.authorize_url}?{query}"}, facts
+
+    def exchange_code(self, code: str, code_verifier: str | None, dpop: DPoPKey | None) -> Answer:
         """Exchange an authorization code for the user's tokens."""
         extra = {"code_verifier": code_verifier} if code_verifier else {}
-        with self._call("authorization_code"):
-            token = self._session().fetch_token(
+
+        def send(headers: dict[str, str]) -> Any:
+            return self._session().fetch_token(
                 self._config.token_url,
                 grant_type="authorization_code",
                 code=code,
                 redirect_uri=self._config.redirect_uri,
+                headers=headers,
                 **extra,
             )
-        return dict(token)
 
-    def refresh(self, refresh_token: str) -> dict[str, Any]:
+        return self._token_request("authorization_code", dpop, send)
+
+    def refresh(self, refresh_token: str, dpop: DPoPKey | None) -> Answer:
         """Use a refresh token; the answer may or may not carry a new one."""
-        with self._call("refresh_token"):
-            token = self._session().refresh_token(
-                self._config.token_url, refresh_token=refresh_token
-            )
-        return dict(token)
 
-    def client_credentials(self) -> dict[str, Any]:
+        def send(headers: dict[str, str]) -> Any:
+            return self._session().refresh_token(
+                self._config.token_url, refresh_token=refresh_token, headers=headers
+            )
+
+        return self._token_request("refresh_token", dpop, send)
+
+    def client_credentials(self, dpop: DPoPKey | None) -> Answer:
         """Fetch a client token for the APIs a client token is enough for."""
-        with self._call("client_credentials"):
-            token = self._session().fetch_token(
+
+        def send(headers: dict[str, str]) -> Any:
+            return self._session().fetch_token(
                 self._config.token_url,
                 grant_type="client_credentials",
                 scope=self._config.client_scopes,
+                headers=headers,
             )
-        return dict(token)
+
+        return self._token_request("client_credentials", dpop, send)
+
+    def _token_request(self, kind: str, dpop: DPoPKey | None, send: Any) -> Answer:
+        """Send a token request with a fresh proof, once more if the server wants its nonce."""
+        url = self._config.token_url
+        for attempt in (1, 2):
+            headers = dict(DEFAULT_HEADERS)
+            if dpop is not None:
+                headers["DPoP"] = dpop.proof("POST", url, None, self.servers)
+            self._local.assertion = None
+            try:
+                with self._call(kind):
+                    token = dict(send(headers))
+            except TokenRejected as error:
+                if error.error in PROOF_ERRORS and dpop is not None and attempt == 1:
+                    continue  # the answer carried the nonce, or the clock, to use (RFC 9449 §8)
+                raise
+            return token, self._sent(headers.get("DPoP"))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _sent(self, proof: str | None) -> Details:
+        """Describe the proof and the client assertion a token request carried."""
+        details: Details = ()
+        if proof:
+            details += describe_jwt(proof, "DPoP proof")
+        assertion = getattr(self._local, "assertion", None)
+        if assertion:
+            details += describe_jwt(assertion, "client assertion")
+        return details
 
     def revoke(self, refresh_token: str) -> None:
         """Revoke a refresh token (RFC 7009) and with it the login's grant."""

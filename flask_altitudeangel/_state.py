@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import urllib3
 from flask import current_app, g, has_app_context
 
 from flask_altitudeangel import _session
-from flask_altitudeangel._api import ApiClient
+from flask_altitudeangel._api import ApiClient, Credential
 from flask_altitudeangel._config import Config
 from flask_altitudeangel._oauth import OAuthClient
 from flask_altitudeangel._signin.pending import PendingSignIns
@@ -38,13 +38,13 @@ class AppState:
         return state
 
     def user_api(self) -> ApiClient:
-        return ApiClient(self.http, _UserToken(self), announce_call)
+        return ApiClient(self.http, _UserToken(self), self.oauth.servers, announce_call)
 
     def client_api(self) -> ApiClient:
-        return ApiClient(self.http, _ClientToken(self), announce_call)
+        return ApiClient(self.http, _ClientToken(self), self.oauth.servers, announce_call)
 
-    def fixed_token_api(self, token: str) -> ApiClient:
-        return ApiClient(self.http, _FixedToken(token), announce_call)
+    def fixed_token_api(self, token: Credential) -> ApiClient:
+        return ApiClient(self.http, _FixedToken(token), self.oauth.servers, announce_call)
 
 
 class _UserToken:
@@ -57,7 +57,7 @@ class _UserToken:
         self._login_id = ""
         self._token: Any = None
 
-    def token(self) -> str:
+    def token(self) -> Credential:
         login = _session.current(self._state.config, self._state.tokens)
         if login is None:
             raise SignInRequired()
@@ -69,14 +69,14 @@ class _UserToken:
         else:
             self._token = self._state.tokens.current(login.login_id)
             g.setdefault(TOKEN_OF_REQUEST, (login.login_id, self._token))
-        return str(self._token.access_token)
+        return cast(Credential, self._token)
 
-    def after_rejection(self, rejected: str) -> str:
+    def after_rejection(self, rejected: Credential) -> Credential:
         self._token = self._state.tokens.refresh_after_rejection(self._login_id, self._token)
         g.pop(TOKEN_OF_REQUEST, None)  # the next call reads the newer one
-        return str(self._token.access_token)
+        return cast(Credential, self._token)
 
-    def give_up(self, rejected: str) -> Exception:
+    def give_up(self, rejected: Credential) -> Exception:
         # A freshly refreshed token refused too: the grant is no good to this app any more.
         _session.end(self._state.tokens, wait=False, reason="rejected")
         return SignInRequired()
@@ -90,14 +90,14 @@ class _ClientToken:
     def __init__(self, state: AppState) -> None:
         self._source = state.tokens.client
 
-    def token(self) -> str:
+    def token(self) -> Credential:
         return self._source.get()
 
-    def after_rejection(self, rejected: str) -> str:
-        self._source.discard(rejected)
+    def after_rejection(self, rejected: Credential) -> Credential:
+        self._source.discard(rejected.access_token)
         return self._source.get()
 
-    def give_up(self, rejected: str) -> Exception:
+    def give_up(self, rejected: Credential) -> Exception:
         return ApiError("the API refused a fresh client token")
 
 
@@ -106,16 +106,16 @@ class _FixedToken:
 
     kind = "user"
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: Credential) -> None:
         self._token = token
 
-    def token(self) -> str:
+    def token(self) -> Credential:
         return self._token
 
-    def after_rejection(self, rejected: str) -> str:
+    def after_rejection(self, rejected: Credential) -> Credential:
         raise ApiError("the API refused a token just issued")
 
-    def give_up(self, rejected: str) -> Exception:
+    def give_up(self, rejected: Credential) -> Exception:
         return ApiError("the API refused a token just issued")
 
 

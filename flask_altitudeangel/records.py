@@ -79,6 +79,7 @@ class Refresh:
     seconds: float
     version: int
     access_token: str  # a fingerprint of the new access token
+    sent: Details = ()  # the DPoP proof and client assertion of the refresh, shortened
 
 
 @dataclass(frozen=True)
@@ -109,3 +110,4 @@ class ApiCall:
     status: str  # the HTTP status, or "error" when there was no answer
     seconds: float
     token_kind: str  # "user" or "client"
+    proof: Details = ()  # the DPoP proof it carried, shortened

@@ -13,6 +13,13 @@ from flask_altitudeangel.records import CodeExchange, Details, fingerprint, show
 
 
 def authorization_request(config: Config, pending: PendingSignIn) -> Details:
+    if pending.pushed:  # the browser carried only a reference to the pushed request
+        request_uri = dict(pending.pushed).get("request_uri", "")
+        return (
+            ("endpoint", config.authorize_url),
+            ("client_id", config.client_id),
+            ("request_uri", shown(request_uri, 40)),
+        )
     details = [
         ("endpoint", config.authorize_url),
         ("response_type", "code"),
@@ -31,15 +38,48 @@ def token_request(config: Config, code: str, pending: PendingSignIn) -> Details:
     details = [
         ("endpoint", config.token_url),
         ("grant_type", "authorization_code"),
-        ("client authentication", "client_secret_post (secret in the form body)"),
-        ("client_id", config.client_id),
-        ("client_secret", "•••••• (form-encoded)"),
+        *client_authentication(config),
         ("code", shown(code, 4)),
         ("redirect_uri", config.redirect_uri),
     ]
     if pending.code_verifier:
         details.append(("code_verifier", shown(pending.code_verifier, 0)))
     return tuple(details)
+
+
+def pushed_request(config: Config, pending: PendingSignIn) -> Details:
+    """Describe the pushed authorization request (RFC 9126) of the attempt."""
+    answer = dict(pending.pushed)
+    pushed = [
+        ("endpoint", config.par_url),
+        ("response_type", "code"),
+        ("client_id", config.client_id),
+        ("redirect_uri", config.redirect_uri),
+        ("scope", pending.scope),
+        ("state", shown(pending.state)),
+    ]
+    if pending.code_verifier:
+        challenge = create_s256_code_challenge(pending.code_verifier)
+        pushed += [("code_challenge", shown(challenge)), ("code_challenge_method", "S256")]
+    return (
+        *pushed,
+        *client_authentication(config),
+        ("request_uri", shown(answer.get("request_uri"), 40)),
+        ("expires_in", answer.get("expires_in", "(not sent)")),
+    )
+
+
+def client_authentication(config: Config) -> list[tuple[str, str]]:
+    if config.client_auth == "private_key_jwt":
+        return [
+            ("client authentication", "private_key_jwt (a signed assertion, RFC 7523)"),
+            ("client_id", config.client_id),
+        ]
+    return [
+        ("client authentication", "client_secret_post (secret in the form body)"),
+        ("client_id", config.client_id),
+        ("client_secret", "•••••• (form-encoded)"),
+    ]
 
 
 def token_response(response: Mapping[str, Any], requested: str) -> Details:
@@ -59,11 +99,12 @@ def code_exchange(
     params: Mapping[str, str],
     pending: PendingSignIn,
     response: Mapping[str, Any],
-    received_at: float,
-    seconds: float,
+    timing: tuple[float, float],
+    sent: Details,
 ) -> CodeExchange:
     """Describe one sign-in from the authorization request to the token response."""
     code = params["code"]
+    received_at, seconds = timing
     callback = (
         ("parameters", ", ".join(sorted(params))),
         ("code", shown(code, 4)),
@@ -74,11 +115,14 @@ def code_exchange(
         received_at=received_at,
         authorization_request=authorization_request(config, pending),
         callback=callback,
-        token_request=token_request(config, code, pending),
+        token_request=token_request(config, code, pending) + sent,
         token_response=token_response(response, pending.scope),
         requested_scope=pending.scope,
         granted_scope=str(response.get("scope") or pending.scope),
         issuer_checked="iss" in params,
         consented=True,
         seconds=seconds,
+        extra={"pushed authorization request": pushed_request(config, pending)}
+        if pending.pushed
+        else {},
     )

@@ -21,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from flask_altitudeangel import _session
+from flask_altitudeangel._dpop import DPoPKey
 from flask_altitudeangel._metrics import SIGN_INS
 from flask_altitudeangel._scopes import requested_scope
 from flask_altitudeangel._signin import record, signout
@@ -53,8 +54,15 @@ def create_blueprint() -> Blueprint:
             args.getlist("scope"), args.get("add_scope"), granted, config.scopes
         )
         pending = state.pending.begin(next_path, scope, config.use_pkce)
-        url = state.oauth.authorization_url(pending.state, pending.code_verifier, scope)
-        response = _no_store(redirect(url, 302))
+        try:
+            answer, pushed = state.oauth.authorization_url(
+                pending.state, pending.code_verifier, scope
+            )
+        except TokenRejected as error:  # a pushed request the server refused (RFC 9126 §2.3)
+            raise _refused(error.error, 400, next_path) from None
+        if pushed and code_exchanged.receivers:  # kept to be told at the callback, if heard
+            pending = state.pending.note_pushed(pending, pushed)
+        response = _no_store(redirect(answer["url"], 302))
         state.pending.bind(pending, request, response)
         log.info("event=sign_in_started pkce=%s", bool(pending.code_verifier))
         return response
@@ -150,15 +158,20 @@ def _redeem(state: AppState, params: MultiDict[str, str], pending: PendingSignIn
     """Exchange the code for tokens and sign the user in."""
     received_at = time.time()
     started = time.perf_counter()
+    key = DPoPKey.generate() if state.config.dpop else None  # this login's, made on the server
     try:
-        response = state.oauth.exchange_code(params["code"], pending.code_verifier)
-        token = token_from_response(response, pending.scope)
+        response, sent = state.oauth.exchange_code(params["code"], pending.code_verifier, key)
+        token = token_from_response(
+            response, pending.scope, None, key.private_jwk() if key else None
+        )
     except TokenRejected:
         raise _refused("token_rejected", 400, pending.next) from None
     except (KeyError, ValueError):
         raise _refused("invalid_token_response", 502, pending.next) from None
     seconds = time.perf_counter() - started
-    exchange = record.code_exchange(state.config, params, pending, response, received_at, seconds)
+    exchange = record.code_exchange(
+        state.config, params, pending, response, (received_at, seconds), sent
+    )
     code_exchanged.send(_app(), exchange=exchange)
     _sign_in(state, token)
     SIGN_INS.labels("success").inc()
@@ -184,7 +197,7 @@ def _profile_summary(state: AppState, token: UserToken) -> tuple[str, str]:
     if "query_userinfo" not in token.scopes:
         return "Signed-in user", ""
     try:
-        profile = state.fixed_token_api(token.access_token).get(
+        profile = state.fixed_token_api(token).get(
             state.config.userprofile_url, operation="user_profile"
         )
         data = profile.json() if profile.status == 200 else {}

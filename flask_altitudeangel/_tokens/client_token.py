@@ -11,6 +11,7 @@ from typing import Any
 from redis.lock import Lock
 
 from flask_altitudeangel._crypto import Cipher, InvalidToken
+from flask_altitudeangel._dpop import DPoPKey
 from flask_altitudeangel._oauth import OAuthClient
 from flask_altitudeangel.errors import AuthServerUnavailable
 
@@ -22,6 +23,8 @@ class ClientToken:
     access_token: str
     expires_at: float
     lifetime: int
+    token_type: str = "Bearer"
+    dpop_jwk: dict[str, Any] | None = None  # the app's key, when the token is DPoP-bound
 
     def fresh(self, now: float) -> bool:
         return now < self.expires_at - min(MARGIN, self.lifetime // 2)
@@ -38,7 +41,9 @@ class ClientTokenSource:
         lock_ttl: float,
         wait: float,
         prefix: str,
+        dpop: bool,
     ) -> None:
+        self._dpop = dpop
         self._key = prefix + "client-token"
         self._redis = redis
         self._cipher = cipher
@@ -48,17 +53,17 @@ class ClientTokenSource:
         self._cached: ClientToken | None = None
         self._thread_lock = threading.Lock()
 
-    def get(self) -> str:
-        """Return an access token that is not about to expire."""
+    def get(self) -> ClientToken:
+        """Return a token that is not about to expire."""
         cached = self._cached
         if cached is not None and cached.fresh(time.time()):
-            return cached.access_token
+            return cached
         with self._thread_lock:
             token = self._read()
             if token is None or not token.fresh(time.time()):
                 token = self._fetch_once()
             self._cached = token
-            return token.access_token
+            return token
 
     def discard(self, access_token: str) -> None:
         """Forget a token the API rejected, so the next get() fetches another."""
@@ -77,9 +82,17 @@ class ClientTokenSource:
             token = self._read()
             if token is not None and token.fresh(time.time()):
                 return token  # another worker fetched it while we waited
-            response = self._oauth.client_credentials()
+            key = DPoPKey.generate() if self._dpop else None
+            response, _ = self._oauth.client_credentials(key)
             lifetime = max(1, int(response.get("expires_in") or 300))
-            token = ClientToken(str(response["access_token"]), time.time() + lifetime, lifetime)
+            bound = key is not None and str(response.get("token_type", "")).lower() == "dpop"
+            token = ClientToken(
+                str(response["access_token"]),
+                time.time() + lifetime,
+                lifetime,
+                "DPoP" if bound else "Bearer",
+                key.private_jwk() if bound and key else None,
+            )
             blob = json.dumps(token.__dict__).encode()
             self._redis.set(self._key, self._cipher.encrypt(blob), ex=lifetime)
             return token

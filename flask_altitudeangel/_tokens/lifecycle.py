@@ -38,7 +38,9 @@ class TokenLifecycle:
         self._refresher = Refresher(
             self._store, oauth, config.refresh_margin, config.refresh_wait, on_refresh
         )
-        self.client = ClientTokenSource(redis, cipher, oauth, lock_ttl, config.refresh_wait, prefix)
+        self.client = ClientTokenSource(
+            redis, cipher, oauth, lock_ttl, config.refresh_wait, prefix, config.dpop
+        )
 
     def start(self, login_id: str, token: UserToken, idle_deadline: int) -> UserToken:
         """Store the first tokens of a new login."""

@@ -17,6 +17,7 @@ from contextlib import contextmanager, suppress
 from redis.exceptions import LockError, RedisError
 from redis.lock import Lock
 
+from flask_altitudeangel._dpop import DPoPKey
 from flask_altitudeangel._metrics import LOCK_WAIT_SECONDS, REFRESHES
 from flask_altitudeangel._oauth import OAuthClient
 from flask_altitudeangel._tokens.store import TokenStore, UserToken, token_from_response
@@ -44,6 +45,7 @@ class Refresher:
         self._margin = margin
         self._wait = wait
         self._on_refresh = on_refresh
+        self._local = threading.local()  # what this thread's last refresh sent
 
     def current(self, login_id: str) -> UserToken:
         """Return a token that is not about to expire, refreshing it first if it is."""
@@ -70,7 +72,10 @@ class Refresher:
             LOCK_WAIT_SECONDS.observe(time.monotonic() - started)
         if self._on_refresh is not None:
             seconds = time.monotonic() - started
-            event = Refresh(reason, role, seconds, token.version, fingerprint(token.access_token))
+            sent = getattr(self._local, "sent", ()) if role == "refreshed" else ()
+            event = Refresh(
+                reason, role, seconds, token.version, fingerprint(token.access_token), sent
+            )
             self._on_refresh(login_id, event)
         return token
 
@@ -86,9 +91,10 @@ class Refresher:
         if not current.refresh_token:
             self._store.clear(login_id)
             raise SignInRequired()
+        key = DPoPKey.from_jwk(current.dpop_jwk) if current.dpop_jwk else None
         try:
             with keep_alive(lock):
-                response = self._oauth.refresh(current.refresh_token)
+                response, self._local.sent = self._oauth.refresh(current.refresh_token, key)
         except TokenRejected:
             REFRESHES.labels("invalid_grant").inc()
             return self._after_rejection(login_id, current), "already_fresh"
@@ -96,7 +102,7 @@ class Refresher:
             REFRESHES.labels("unavailable").inc()
             raise
         try:
-            token = token_from_response(response, current.scope, previous=current)
+            token = token_from_response(response, current.scope, current, current.dpop_jwk)
         except (KeyError, ValueError):  # no access token, or not a Bearer token
             REFRESHES.labels("unavailable").inc()
             raise AuthServerUnavailable("unusable token response") from None

@@ -45,6 +45,7 @@ class UserToken:
     obtained_at: int
     refreshed_at: int | None = None
     token_type: str = "Bearer"
+    dpop_jwk: dict[str, Any] | None = None  # the private key a DPoP-bound token needs
     version: int = 0
 
     @property
@@ -64,15 +65,24 @@ class UserToken:
 
 
 def token_from_response(
-    response: Mapping[str, Any], requested_scope: str, previous: UserToken | None = None
+    response: Mapping[str, Any],
+    requested_scope: str,
+    previous: UserToken | None = None,
+    dpop_jwk: dict[str, Any] | None = None,
 ) -> UserToken:
     """Build a UserToken from a token endpoint response, as received now.
 
     Expiry is computed from ``expires_in`` at receipt, so a clock that differs from the
     server's does not matter. A refresh response without a refresh token keeps the old one.
+    A DPoP token keeps the key it is bound to; a server that ignored the proof and answered
+    with a Bearer token gets it used as one (RFC 9449 §5).
     """
     token_type = str(response.get("token_type", "")).lower()
-    if token_type != "bearer":  # nosec B105
+    if token_type == "dpop" and dpop_jwk is not None:  # nosec B105 - a token type
+        kind, key = "DPoP", dpop_jwk
+    elif token_type == "bearer":  # nosec B105 - a token type, not a secret
+        kind, key = "Bearer", None
+    else:
         raise UnsupportedTokenType(f"unsupported token type {token_type!r}")
     now = int(time.time())
     lifetime = _positive_int(response.get("expires_in"))
@@ -88,7 +98,8 @@ def token_from_response(
         lifetime=lifetime,
         obtained_at=previous.obtained_at if previous else now,
         refreshed_at=now if previous else None,
-        token_type="Bearer",  # nosec B106 - a token type, not a secret
+        token_type=kind,
+        dpop_jwk=key,
         version=previous.version if previous else 0,
     )
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error, UnsupportedResponseTypeError
+from authlib.oauth2.rfc6749 import (
+    AccessDeniedError,
+    InvalidRequestError,
+    OAuth2Error,
+    UnsupportedResponseTypeError,
+)
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
@@ -93,6 +98,14 @@ def issue_code(grant: AuthorizationCodeGrant, user: User | None) -> ResponseRetu
     return response
 
 
+def decline(params: MultiDict[str, str]) -> ResponseReturnValue:
+    """Redirect back with access_denied and the request's state, pushed or not (§4.1.2.1)."""
+    pushed = g.get("pushed_request")
+    if pushed is not None and not services().pushed.spend(pushed):
+        return error_page("The request_uri was already used. Start again from the application.")
+    return error_redirect(AccessDeniedError(), params)
+
+
 def authorize() -> ResponseReturnValue:
     """Validate the request, then sign in, then consent (unless remembered), then redirect."""
     params = authorization_request()
@@ -122,7 +135,7 @@ def authorize() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return error_page("The consent form expired. Start signing in again from the application.")
     if not form.allow.data:
-        return issue_code(grant, None)
+        return decline(params)
     consents.remember(user.username, client.client_id, scope)
     return issue_code(grant, user)
 

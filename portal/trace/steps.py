@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_altitudeangel import ApiCall, CodeExchange, Refresh
+from flask_altitudeangel.records import Details
 from portal.trace.store import API, APP, AUTH, BROWSER, Step
 
 ROLE_CAPTIONS = {
@@ -25,14 +26,19 @@ def sign_in(exchange: CodeExchange) -> list[Step]:
     """Tell a sign-in from the authorization request to the token response."""
     started, received = exchange.started_at, exchange.received_at
     consent = "allowed the app." if exchange.consented else "declined."
+    pushed = exchange.extra.get("pushed authorization request")
     return [
         Step(BROWSER, APP, "Sign in", "RFC 6749 §4.1", "You asked to sign in.", at=started),
+        *([pushed_request(pushed, started)] if pushed else []),
         Step(
             APP,
             AUTH,
             "Authorization request (via the browser)",
-            "RFC 6749 §4.1.1, RFC 7636 §4.3",
-            "The app sends the browser to the authorization server with a one-time state "
+            "RFC 6749 §4.1.1, RFC 9126 §4" if pushed else "RFC 6749 §4.1.1, RFC 7636 §4.3",
+            "The browser carries only the reference to the pushed request: nothing in the URL "
+            "can be read or changed on the way."
+            if pushed
+            else "The app sends the browser to the authorization server with a one-time state "
             "and a PKCE challenge; the verifier stays on the server.",
             list(exchange.authorization_request),
             at=started,
@@ -76,6 +82,20 @@ def sign_in(exchange: CodeExchange) -> list[Step]:
     ]
 
 
+def pushed_request(details: Details, at: float) -> Step:
+    """Tell the pushed authorization request (RFC 9126) that came before the redirect."""
+    return Step(
+        APP,
+        AUTH,
+        "Pushed authorization request",
+        "RFC 9126 §2, RFC 7636 §4.3",
+        "The app sends the request's parameters, with a one-time state and a PKCE challenge, "
+        "straight to the authorization server, authenticated as at the token endpoint.",
+        list(details),
+        at=at,
+    )
+
+
 def refresh(event: Refresh) -> Step:
     """Tell one request's part in a refresh."""
     reason = "proactive (about to expire)" if event.reason == "proactive" else "after a 401"
@@ -90,6 +110,7 @@ def refresh(event: Refresh) -> Step:
             ("grant_type", "refresh_token"),
             ("new access token", event.access_token),
             ("token version", str(event.version)),
+            *event.sent,
         ],
         ms=round(event.seconds * 1000, 1),
     )
@@ -104,6 +125,6 @@ def api_call(call: ApiCall) -> Step:
         call.operation.replace("_", " ").capitalize(),
         rfc,
         caption,
-        [("request", f"{call.method} {call.path}"), ("status", call.status)],
+        [("request", f"{call.method} {call.path}"), ("status", call.status), *call.proof],
         ms=round(call.seconds * 1000, 1),
     )

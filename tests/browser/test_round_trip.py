@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.chromium import assert_accessible, screenshot, sign_in
-from tests.portal.test_flow import SIGN_IN_STEPS
+from tests.portal.test_flow import PUSHED_SIGN_IN_STEPS
 from tests.services import ServiceProcess
 
 
@@ -143,7 +143,7 @@ def test_chosen_scopes_show_up_in_the_flow(browser: Browser, app_url: str) -> No
     page.get_by_role("link", name="Flow").click()
     page.wait_for_url(app_url + "/flow")
     titles = page.locator(".arrow-title").all_inner_texts()
-    assert titles[: len(SIGN_IN_STEPS)] == SIGN_IN_STEPS
+    assert titles[: len(PUSHED_SIGN_IN_STEPS)] == PUSHED_SIGN_IN_STEPS
     page.locator("details").nth(0).locator("summary").click()
     chosen = page.get_by_text("query_userinfo manage_flightreports query_mapairdata")
     expect(chosen.first).to_be_visible()

@@ -17,6 +17,17 @@ from tests.portal.conftest import DEMO_SECRET, REDIRECT_URI, SignIn, app_environ
 from tests.portal.test_callback import pending_record
 from tests.services import RedisServer, ServiceProcess
 
+# With a pushed authorization request (RFC 9126), which a server's metadata offers, one more.
+PUSHED_SIGN_IN_STEPS = [
+    "Sign in",
+    "Pushed authorization request",
+    "Authorization request (via the browser)",
+    "Sign-in and consent",
+    "Authorization response (callback)",
+    "Token request",
+    "Token response",
+    "User profile",
+]
 SIGN_IN_STEPS = [
     "Sign in",
     "Authorization request (via the browser)",

@@ -262,3 +262,34 @@ def test_pushed_requests_are_counted(base_url: str) -> None:
         before[1] + 1,
         before[2] + 1,
     )
+
+
+def test_declining_a_pushed_request_returns_its_state(base_url: str) -> None:
+    """RFC 6749 §4.1.2.1: the error response carries the state, pushed or not."""
+    import requests
+
+    from tests.oauth_driver import SandboxUser
+
+    answer = requests.post(
+        base_url + "/oauth/v2/par",
+        data={
+            "client_id": "demo-portal",
+            "client_secret": "demo+portal/secret=&%?#2026",
+            "response_type": "code",
+            "redirect_uri": "http://localhost:5000/callback",
+            "scope": "query_userinfo",
+            "state": "declined-state-" + "s" * 28,
+            "prompt": "consent",  # asked again, whatever an earlier test allowed
+            "code_challenge": "c" * 43,
+            "code_challenge_method": "S256",
+        },
+        timeout=5,
+    )
+    assert answer.status_code == 201
+    request_uri = answer.json()["request_uri"]
+    url = f"{base_url}/oauth/v2/authorize?client_id=demo-portal&request_uri={request_uri}"
+    callback = SandboxUser("bob", "builder").authorize(
+        url, "http://localhost:5000/callback", "deny"
+    )
+    assert "error=access_denied" in callback
+    assert "state=declined-state-" in callback

@@ -17,7 +17,7 @@ FINDINGS = HERE / "findings.md"
 def write(results: dict[str, Any], out: Path) -> None:
     plot.draw(results["overhead"], out / "results.png")
     sections = [header, summary, throughput_section, cpu_section, profile_section, redis_section]
-    sections += [flood_section]
+    sections += [dpop_section, flood_section]
     sections += [storm_section, signin_section, scale_section, findings_section]
     text = "\n".join(line for section in sections for line in section(results))
     (out / "RESULTS.md").write_text(text.rstrip() + "\n")
@@ -159,6 +159,26 @@ def redis_section(r: dict[str, Any]) -> list[str]:
             f"| {label} | {v['reads']:g} | {v['writes']:g} | {commands} | "
             f"{v['bytes_to_redis']:.0f} / {v['bytes_from_redis']:.0f} | {first_commands} | "
             f"{memory} |"
+        )
+    return [*lines, ""]
+
+
+def dpop_section(r: dict[str, Any]) -> list[str]:
+    if "dpop" not in r:
+        return []
+    lines = [
+        "### 2a. What DPoP costs a page",
+        "",
+        "The app with DPoP-bound tokens (a fresh ES256 proof on every API call) against the same "
+        "app with Bearer tokens, alternately in the same run, the same Redis and upstream. CPU of "
+        "the app's workers per request, medians over the rounds.",
+        "",
+        "| Connections | Bearer CPU µs/req | DPoP CPU µs/req | DPoP / Bearer |",
+        "| --- | --- | --- | --- |",
+    ]
+    for connections, x in r["dpop"].items():
+        lines.append(
+            f"| {connections} | {x['bearer_us']:.0f} | {x['dpop_us']:.0f} | {x['ratio']:.2f}× |"
         )
     return [*lines, ""]
 

@@ -23,7 +23,7 @@ from typing import Any
 from bench import machine, profile, report
 from bench.baseline import create_baseline
 from bench.plan import FULL, SMOKE, Plan
-from bench.scenarios import floods, overhead, redis_work, scale, signin, storm
+from bench.scenarios import dpop, floods, overhead, redis_work, scale, signin, storm
 from bench.services import Stack
 from bench.world import PAGE, World, build_world
 
@@ -65,6 +65,8 @@ def run_all(plan: Plan, command: str) -> dict[str, Any]:
             results["profile"] = profile_both(world, plan)
         with _step("redis"):
             results["redis"] = redis_work.run(world, plan.redis_views)
+        with _step("dpop"):
+            results["dpop"] = dpop.run(world, plan)
         with _step("floods"):
             results["floods"] = floods.run(world, plan.flood_requests)
         with _step("scale"):

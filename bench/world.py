@@ -79,6 +79,8 @@ def build_world(stack: Stack) -> World:
         f"http://127.0.0.1:{port}/callback",
         AA_API_URL=upstream.url,
         FLOW_TRACE="0",
+        # Bearer tokens, as the baseline and the peer use: DPoP is measured on its own.
+        AA_DPOP="0",
     )
     baseline_env = {
         "REDIS_URL": app_redis.url,

@@ -87,3 +87,11 @@ def test_anonymous_floods_leave_nothing_after_ten_minutes(smoke: Smoke) -> None:
     for flood in floods.values():
         assert flood["left_after_ten_minutes"] == {"keys": 0, "bytes": 0}
     assert floods["many_addresses"]["largest_key_bytes"] < 512
+
+
+def test_dpop_is_measured_against_bearer_in_the_same_run(smoke: Smoke) -> None:
+    dpop = smoke[0]["dpop"]
+    assert set(dpop) == {"1", "8"}
+    for run in dpop.values():
+        assert run["bearer_us"] > 0 and run["dpop_us"] > 0 and run["ratio"] > 0
+    assert "What DPoP costs a page" in (smoke[1] / "RESULTS.md").read_text()

@@ -15,7 +15,8 @@ from flask import Flask
 from pyinstrument import Profiler
 
 OWNERS = (
-    ("/portal/", None),  # portal/<module>.py, named by module
+    ("/portal/", None),  # the app's own code, named by module: portal/<module>.py
+    ("/flask_altitudeangel/", None),  # and the extension's
     ("/templates/", "templates (compiled Jinja)"),
     ("/bench/", "bench baseline/peer code"),
     ("/jinja2/", "Jinja2"),
@@ -124,7 +125,7 @@ def _walk(
     owner = owner_of(path, frame.function, parent)
     owners[owner] += self_time
     functions[f"{frame.function} ({_short(path)}:{frame.line_no})"] += self_time
-    name = f"{_short(path)}:{frame.function}" if "/portal/" in path else ""
+    name = f"{_short(path)}:{frame.function}" if _is_app_code(path) else ""
     inner = open_portal
     if name and name not in open_portal:  # count recursion once
         portal[name] += frame.time
@@ -145,8 +146,12 @@ def owner_of(path: str, function: str, parent: str) -> str:
         return parent
     for marker, owner in OWNERS:
         if marker in path:
-            return owner or "portal/" + path.rsplit("/portal/", 1)[1]
+            return owner or marker.strip("/") + "/" + path.rsplit(marker, 1)[1]
     return "Python stdlib"
+
+
+def _is_app_code(path: str) -> bool:
+    return any(marker in path for marker, owner in OWNERS if owner is None)
 
 
 def _short(path: str) -> str:

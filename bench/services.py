@@ -20,6 +20,7 @@ from tests.services import (
     DEMO_CLIENT_SECRET,
     METRICS_TOKEN,
     PYTHON,
+    ROOT,
     RedisServer,
     ServiceProcess,
     free_port,
@@ -151,9 +152,17 @@ class Stack:
         return self.gunicorn_unstarted(module, env, workers, port).start()
 
     def gunicorn_unstarted(
-        self, module: str, env: dict[str, str], workers: int, port: int | None = None
+        self,
+        module: str,
+        env: dict[str, str],
+        workers: int,
+        port: int | None = None,
+        cwd: Path = ROOT,
     ) -> ServiceProcess:
-        """Describe a gunicorn service that ``start_all`` or its own ``start()`` will start."""
+        """Describe a gunicorn service that ``start_all`` or its own ``start()`` will start.
+
+        ``cwd`` is the checkout it serves (its ``gunicorn.conf.py`` and modules).
+        """
         port = port or free_port()
         settings = {
             **env,
@@ -167,6 +176,7 @@ class Stack:
             port=port,
             health_path="/healthz",
             log_path=self._dir("logs") / f"gunicorn-{port}.log",
+            cwd=cwd,
         )
         self._services.append(service)
         return service

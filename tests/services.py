@@ -136,6 +136,7 @@ class ServiceProcess:
     health_path: str = "/"
     log_path: Path | None = None
     process: subprocess.Popen[bytes] | None = None
+    cwd: Path = ROOT
 
     @property
     def url(self) -> str:
@@ -148,7 +149,7 @@ class ServiceProcess:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(  # noqa: S603 - fixed argument list
                 self.args,
-                cwd=ROOT,
+                cwd=self.cwd,
                 env=environ,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -1,7 +1,8 @@
 """Sign-in cost: each HTTP hop of a scripted sign-in, timed, split between app and sandbox.
 
-login → authorize → sign-in form → consent → callback → first page. The callback and the first
-page call the sandbox themselves (code exchange, profile, the reports API); the app's own
+login → authorize → sign-in form → consent → callback → first page. /login, the callback and the
+first page call the sandbox themselves (the pushed authorization request, code exchange, profile,
+the reports API); the app's own
 /metrics say how long those calls took, which is sandbox time inside an app hop.
 """
 
@@ -20,6 +21,8 @@ from tests.services import ServiceProcess
 
 # The sandbox calls the app makes inside its hops, by metric name and labels.
 INNER_CALLS = {
+    # With a server that takes pushed authorization requests (the sandbox does), /login pushes.
+    "/login": [("altitudeangel_token_endpoint_seconds_sum", {"kind": "pushed_authorization"})],
     "/callback": [
         ("altitudeangel_token_endpoint_seconds_sum", {"kind": "authorization_code"}),
         ("altitudeangel_api_seconds_sum", {"operation": "user_profile"}),

@@ -1,0 +1,83 @@
+"""This checkout's app against another commit's, measured alternately in the same run.
+
+    .venv/bin/python -m bench.versus REV            # e.g. the commit before a change
+    .venv/bin/python -m bench.versus REV --rounds 9
+
+Whether a change made the signed-in page slower is a ratio between two runs of ``make bench``
+only as far as the machine stays the same between them; on a shared 2-core machine it does not
+(±15 %). Here the other commit is checked out into a temporary git worktree and served by the same
+virtualenv and gunicorn settings, against the same sandbox and upstream (its own Redis: the two
+versions need not agree on key formats), both signed in as alice, and wrk alternates between
+them at each concurrency. Prints CPU per request and throughput, this checkout over REV, as the
+median of each round's pair. The other commit must run with this checkout's virtualenv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import tempfile
+from pathlib import Path
+
+from bench import load
+from bench.scenarios.overhead import measure
+from bench.services import APP_MODULE, ROOT, Stack
+from bench.world import WORKERS, SignedIn, World, build_world, signed_in_cookie
+from tests.services import free_port, register_redirect_uri
+
+CONNECTIONS = (1, 8, 32, 64)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("rev", help="the commit to compare with")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--seconds", type=int, default=4)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-versus-") as tmp:
+        checkout = Path(tmp) / "other"
+        git = ["git", "-C", str(ROOT), "worktree"]
+        subprocess.run([*git, "add", "--quiet", "--detach", str(checkout), args.rev], check=True)  # noqa: S603
+        try:
+            with Stack() as stack:
+                world = build_world(stack)
+                other = start_other(world, checkout)
+                compare(world, other, args.rounds, args.seconds)
+        finally:
+            subprocess.run([*git, "remove", "--force", str(checkout)], check=True)  # noqa: S603
+    return 0
+
+
+def start_other(world: World, checkout: Path) -> SignedIn:
+    port = free_port()
+    env = {**world.app_env, "REDIS_URL": world.stack.redis().url}
+    env["AA_REDIRECT_URI"] = f"http://127.0.0.1:{port}/callback"
+    register_redirect_uri(world.sandbox, env["AA_REDIRECT_URI"])
+    service = world.stack.gunicorn_unstarted(APP_MODULE, env, WORKERS, port, cwd=checkout)
+    service.start()
+    return SignedIn(service, signed_in_cookie(service))
+
+
+def compare(world: World, other: SignedIn, rounds: int, seconds: int) -> None:
+    targets = {"this": world.app, "other": other}
+    for target in targets.values():
+        load.wrk(target.page, 8, 1, target.cookie)
+    print("connections  CPU this/other  req/s this/other  (medians of the round pairs)")
+    for connections in CONNECTIONS:
+        pairs: list[tuple[dict[str, float], dict[str, float]]] = []
+        for _ in range(rounds):
+            one = {name: measure(world, t, connections, seconds) for name, t in targets.items()}
+            pairs.append((one["this"], one["other"]))
+        cpu = statistics.median(a["cpu_us_per_request"] / b["cpu_us_per_request"] for a, b in pairs)
+        rps = statistics.median(a["rps"] / b["rps"] for a, b in pairs)
+        spread = sorted(a["cpu_us_per_request"] / b["cpu_us_per_request"] for a, b in pairs)
+        print(
+            f"{connections:>11}  {cpu:>14.2f}×  {rps:>16.2f}×"
+            f"  (CPU pairs {spread[0]:.2f}–{spread[-1]:.2f})",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -9,14 +9,19 @@ only as far as the machine stays the same between them; on a shared 2-core machi
 virtualenv and gunicorn settings, against the same sandbox and upstream (its own Redis: the two
 versions need not agree on key formats), both signed in as alice, and wrk alternates between
 them at each concurrency. Prints CPU per request and throughput, this checkout over REV, as the
-median of each round's pair. The other commit must run with this checkout's virtualenv.
+median of each round's pair. Then the same page in-process (``bench/inprocess.py``), alternating
+the two checkouts again: CPU of the request handling alone and Python calls per page, which tells
+a change in the code from a change in the serving path. The other commit must run with this
+checkout's virtualenv.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -27,6 +32,7 @@ from bench.world import WORKERS, SignedIn, World, build_world, signed_in_cookie
 from tests.services import free_port, register_redirect_uri
 
 CONNECTIONS = (1, 8, 32, 64)
+IN_PROCESS_VIEWS = 500
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
                 world = build_world(stack)
                 other = start_other(world, checkout)
                 compare(world, other, args.rounds, args.seconds)
+                compare_in_process(world, other, checkout, args.rounds)
         finally:
             subprocess.run([*git, "remove", "--force", str(checkout)], check=True)  # noqa: S603
     return 0
@@ -77,6 +84,45 @@ def compare(world: World, other: SignedIn, rounds: int, seconds: int) -> None:
             f"  (CPU pairs {spread[0]:.2f}–{spread[-1]:.2f})",
             flush=True,
         )
+
+
+def compare_in_process(world: World, other: SignedIn, checkout: Path, rounds: int) -> None:
+    runs = {
+        "this": (ROOT, world.app_env, world.app.cookie),
+        "other": (checkout, {**world.app_env, **other.service.env}, other.cookie),
+    }
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, (cwd, env, cookie) in runs.items():
+            results[name].append(in_process(cwd, env, cookie))
+    cpu = statistics.median(
+        a["cpu_us_per_page"] / b["cpu_us_per_page"]
+        for a, b in zip(results["this"], results["other"], strict=True)
+    )
+    this_us = statistics.median(r["cpu_us_per_page"] for r in results["this"])
+    other_us = statistics.median(r["cpu_us_per_page"] for r in results["other"])
+    calls = {name: f"{results[name][0]['calls_per_page']:,.0f}" for name in runs}
+    print(
+        f"in-process   CPU {cpu:.2f}× ({this_us:,.0f} / {other_us:,.0f} µs per page, median)"
+        f"  Python calls {calls['this']} / {calls['other']} per page",
+        flush=True,
+    )
+
+
+def in_process(cwd: Path, env: dict[str, str], cookie: str) -> dict[str, float]:
+    """One round of ``bench/inprocess.py`` in ``cwd``'s checkout."""
+    given = json.dumps({"env": env, "cookie": cookie, "views": IN_PROCESS_VIEWS})
+    answer = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-P", str(ROOT / "bench" / "inprocess.py")],
+        cwd=cwd,
+        input=given,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if answer.returncode:
+        raise SystemExit(f"bench/inprocess.py failed in {cwd}:\n{answer.stderr[-3000:]}")
+    return json.loads(answer.stdout)  # type: ignore[no-any-return]
 
 
 if __name__ == "__main__":

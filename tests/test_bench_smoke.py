@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -110,12 +111,18 @@ def test_versus_measures_another_commit_in_the_same_run() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    rows = [
-        line.split() for line in done.stdout.splitlines() if line.split()[:1] != ["connections"]
-    ]
+    lines = done.stdout.splitlines()
+    rows = [line.split() for line in lines if line.split()[0] not in ("connections", "in-process")]
     assert [row[0] for row in rows] == ["1", "8", "32", "64"]
     for row in rows:
         assert float(row[1].rstrip("×")) > 0 and float(row[2].rstrip("×")) > 0
+    in_process = re.search(
+        r"^in-process +CPU ([\d.]+)×.*calls ([\d,]+) / ([\d,]+) per page", done.stdout, re.M
+    )
+    assert in_process, done.stdout
+    assert float(in_process[1]) > 0
+    this_calls, other_calls = (int(n.replace(",", "")) for n in in_process.group(2, 3))
+    assert this_calls > 1000 and abs(this_calls - other_calls) <= this_calls // 50  # same code
     worktrees = subprocess.run(  # noqa: S603, S607 - fixed argument list
         ["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True, check=True
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from requests.adapters import HTTPAdapter
 
 from tests.deployed.topology import DeployedPortal
 from tests.oauth_driver import SandboxUser, parse_forms
@@ -31,6 +32,18 @@ def sign_in(portal: DeployedPortal, browser: requests.Session, username: str) ->
     finished = browser.get(callback, allow_redirects=False, timeout=10)
     assert finished.status_code == 303, finished.text[:300]
     assert finished.headers["Location"].endswith("/flight-reports")
+
+
+class FromAddress(HTTPAdapter):
+    """Connect from another loopback address: to nginx, another client."""
+
+    def __init__(self, address: str) -> None:
+        self._address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args: object, **kwargs: object) -> None:
+        kwargs["source_address"] = (self._address, 0)
+        super().init_poolmanager(*args, **kwargs)  # type: ignore[arg-type]
 
 
 def csrf_token(html: str) -> str:
@@ -126,3 +139,26 @@ def test_no_internal_address_or_version_reaches_the_browser(deployed: DeployedPo
 def test_metrics_are_not_served_through_the_proxy(deployed: DeployedPortal) -> None:
     answer = requests.get(deployed.url + "/metrics", verify=str(deployed.nginx.certificate))
     assert answer.status_code == 404
+
+
+def test_nginx_refuses_a_sign_in_flood_from_one_address_with_its_own_page(
+    deployed: DeployedPortal,
+) -> None:
+    # From 127.0.0.2, so that the other tests' address keeps its allowance. The app's own
+    # limit (20 a minute) answers first; nginx's (a burst of 30, then one a second) is the one
+    # that spares the app the rest.
+    flooder = browser_for(deployed)
+    flooder.mount("https://", FromAddress("127.0.0.2"))
+    answers = [
+        flooder.get(deployed.url + "/login", allow_redirects=False, timeout=10) for _ in range(45)
+    ]
+    # Every answer from an instance carries its request id; nginx's own page does not.
+    by_app = [a.status_code for a in answers if "X-Request-ID" in a.headers]
+    by_nginx = [n for n, a in enumerate(answers) if "X-Request-ID" not in a.headers]
+    assert by_app[:20] == [302] * 20 and set(by_app[20:]) == {429}
+    assert by_nginx and 30 <= by_nginx[0] <= 36 and by_nginx == list(range(by_nginx[0], 45))
+    for refused in (answers[n] for n in by_nginx):
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
+        assert "Too many sign-in attempts" in refused.text
+    other = browser_for(deployed).get(deployed.url + "/login", allow_redirects=False, timeout=10)
+    assert other.status_code == 302  # per address: everyone else still signs in

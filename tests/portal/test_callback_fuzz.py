@@ -16,6 +16,9 @@ NAMES = st.sampled_from(["state", "code", "iss", "error", "error_description", "
 TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=80)
 # A query string as a browser could send it: known and unknown names, any text, repeats.
 QUERIES = st.lists(st.tuples(NAMES, TEXT), max_size=6)
+# Values that pass the shape checks, so that the comparisons behind them are reached too.
+WELL_FORMED_STATES = st.from_regex(r"[A-Za-z0-9_-]{43}", fullmatch=True)
+WELL_FORMED_ISSUERS = st.from_regex(r"https?://[\x21-\x7e]{1,60}", fullmatch=True)
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -73,6 +76,41 @@ def test_a_malformed_code_with_the_real_state_is_refused_before_the_token_reques
     state = pending_state(client)
     before = token_requests(sandbox, "authorization_code")
     response = client.get("/callback?" + urlencode([*query, ("state", state), ("code", code)]))
+    assert 400 <= response.status_code < 500
+    assert b"Traceback" not in response.data
+    assert token_requests(sandbox, "authorization_code") == before
+
+
+@FUZZ
+@given(state=TEXT | WELL_FORMED_STATES, iss=TEXT | WELL_FORMED_ISSUERS | st.none())
+def test_any_other_state_with_a_well_formed_code_is_refused_before_the_token_request(
+    portal_app: Flask, sandbox: ServiceProcess, state: str, iss: str | None
+) -> None:
+    client = portal_app.test_client()
+    real_state = pending_state(client)
+    query = [("state", state), ("code", "well-formed-code")]
+    query += [("iss", iss)] if iss is not None else []
+    before = token_requests(sandbox, "authorization_code")
+    response = client.get("/callback?" + urlencode(query))
+    if state == real_state:  # hypothesis will not find the real one; if it did, the rest holds
+        return
+    assert 400 <= response.status_code < 500
+    assert b"Traceback" not in response.data
+    assert token_requests(sandbox, "authorization_code") == before
+
+
+@FUZZ
+@given(iss=TEXT | WELL_FORMED_ISSUERS)
+def test_any_other_issuer_with_the_real_state_is_refused_before_the_token_request(
+    portal_app: Flask, sandbox: ServiceProcess, iss: str
+) -> None:
+    client = portal_app.test_client()
+    state = pending_state(client)
+    before = token_requests(sandbox, "authorization_code")
+    query = [("state", state), ("code", "well-formed-code"), ("iss", iss)]
+    response = client.get("/callback?" + urlencode(query))
+    if iss.rstrip("/") == sandbox.url.rstrip("/"):  # the sandbox is its own issuer
+        return
     assert 400 <= response.status_code < 500
     assert b"Traceback" not in response.data
     assert token_requests(sandbox, "authorization_code") == before

@@ -39,6 +39,7 @@ from flask_altitudeangel.errors import (
 from flask_altitudeangel.records import (
     ApiCall,
     CodeExchange,
+    Details,
     Login,
     Refresh,
     TokenFacts,
@@ -59,6 +60,7 @@ __all__ = [
     "AuthServerUnavailable",
     "Cipher",
     "CodeExchange",
+    "Details",
     "Config",
     "ConfigError",
     "Forbidden",

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-Details = tuple[tuple[str, str], ...]
+Details = tuple[tuple[str, str], ...]  # (name, value as shown) pairs, secrets shortened
 
 # Claims that identify the token itself: shown shortened, so no page holds a usable token.
 SHOWN_SHORTENED = {"jti", "sid"}

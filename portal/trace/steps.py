@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask_altitudeangel import ApiCall, CodeExchange, Refresh
-from flask_altitudeangel.records import Details
+from flask_altitudeangel import ApiCall, CodeExchange, Details, Refresh
 from portal.trace.store import API, APP, AUTH, BROWSER, Step
 
 ROLE_CAPTIONS = {

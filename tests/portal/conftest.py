@@ -43,7 +43,7 @@ def app_environment(redis: RedisServer, sandbox: ServiceProcess, **extra: str) -
         "FLOW_TRACE": "1",
         "METRICS_TOKEN": METRICS_TOKEN,
         # These tests read and forge the authorization request's parameters, which a pushed
-        # request (RFC 9126) keeps out of the URL; test_pushed_requests.py covers that path.
+        # request (RFC 9126) keeps out of the URL; test_sender_constrained.py covers that path.
         "AA_PAR": "0",
         **extra,
     }

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from flask import Flask
@@ -77,3 +80,46 @@ def test_discovery_can_be_turned_off(
     config = config_of(create_app(env))
     assert config.authorize_url == generic_server.url + "/oauth/v2/authorize"  # the platform's
     assert config.metadata == {}
+
+
+class OpenIdConfigurationOnly(BaseHTTPRequestHandler):
+    """A server that publishes only OpenID Connect Discovery, and only the plain PKCE method."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        issuer = f"http://127.0.0.1:{self.server.server_port}"
+        if self.path != "/.well-known/openid-configuration":
+            self.send_error(404)
+            return
+        body = json.dumps(
+            {
+                "issuer": issuer,
+                "authorization_endpoint": issuer + "/connect/authorize",
+                "token_endpoint": issuer + "/connect/token",
+                "code_challenge_methods_supported": ["plain"],
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_openid_discovery_is_read_when_there_is_no_rfc8414_document(
+    redis_server: RedisServer, sandbox: ServiceProcess
+) -> None:
+    # A stand-in server of a dozen lines: no provider here publishes only this document.
+    server = ThreadingHTTPServer(("127.0.0.1", 0), OpenIdConfigurationOnly)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    issuer = f"http://127.0.0.1:{server.server_port}"
+    try:
+        config = config_of(create_app(app_environment(redis_server, sandbox, AA_AUTH_URL=issuer)))
+    finally:
+        server.shutdown()
+    assert config.authorize_url == issuer + "/connect/authorize"
+    assert config.token_url == issuer + "/connect/token"
+    assert config.issuer == issuer
+    assert not config.use_pkce  # S256 is not offered: no challenge the server would refuse

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
+from flask_altitudeangel.records import peek_claims
+from tests import peek
 from tests.oauth_driver import csrf_token
-from tests.portal.conftest import app_environment, sign_in_with
+from tests.portal.conftest import REDIRECT_URI, app_environment, sign_in_with
 from tests.services import RedisServer, ServiceProcess, sandbox_process
 
 READING = "52.0,0.0,51.0,-2.0"  # north,east,south,west: around alice's seeded reports
@@ -42,6 +45,7 @@ def public_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
 def platform_app(redis: RedisServer, sandbox: ServiceProcess, **extra: str) -> Flask:
     """The app set up as docs/deploy.md says for the real platform."""
     env = app_environment(redis, sandbox, AA_REQUIRE_ISS="0", AA_REVOKE_URL="", **extra)
+    del env["AA_PAR"]  # the suite-wide "0" goes: deploy.md sets none of DPoP, PAR, client auth
     app = create_app(env)
     app.config["TESTING"] = True
     return app
@@ -56,6 +60,36 @@ def test_the_configuration_is_the_platforms_documented_one(
     assert config.metadata == {}  # none published: the documented paths
     assert config.authorize_url == public_sandbox.url + "/oauth/v2/authorize"
     assert config.end_session_url == "" and config.revoke_url == ""
+
+
+def test_tokens_are_bearer_nothing_is_pushed_and_the_secret_goes_in_the_form(
+    redis_server: RedisServer, public_sandbox: ServiceProcess
+) -> None:
+    app = platform_app(redis_server, public_sandbox)
+    with app.app_context():
+        config = app.extensions["altitudeangel"].config
+    assert not config.dpop and config.par_url == ""
+    assert config.client_auth == "client_secret_post"
+    client = app.test_client()
+    location = client.get("/login").headers["Location"]
+    assert location.startswith(public_sandbox.url + "/oauth/v2/authorize?")
+    query = parse_qs(urlsplit(location).query)
+    assert "request_uri" not in query
+    assert query["redirect_uri"] == [REDIRECT_URI] and query["code_challenge_method"] == ["S256"]
+    assert {"response_type", "client_id", "scope", "state", "code_challenge"} < set(query)
+
+    # The sandbox takes the secret from the form body only, as the platform documents.
+    assert sign_in_with(client).status_code == 303
+    token = peek.stored_token(client)
+    assert token is not None and token.token_type == "Bearer" and token.dpop_jwk is None
+    assert "cnf" not in (peek_claims(token.access_token) or {})
+    # A token sent as DPoP would be refused here: the platform offers no DPoP.
+    assert client.get("/profile").status_code == 200
+    steps = app.extensions["portal_trace"].steps(peek.login_id(client))
+    token_request = dict(next(s for s in steps if s.title == "Token request").details)
+    assert token_request["client authentication"].startswith("client_secret_post")
+    assert "client assertion header" not in token_request
+    assert [s.title for s in steps if any("DPoP" in name for name, _ in s.details)] == []
 
 
 def test_reports_come_from_the_map_and_from_what_was_filed_here(

@@ -25,6 +25,7 @@ from flask_altitudeangel.errors import (
     Forbidden,
     InsufficientScope,
     InvalidToken,
+    retry_after_seconds,
 )
 from flask_altitudeangel.records import ApiCall
 from flask_altitudeangel.signals import api_called
@@ -187,7 +188,8 @@ def _answer(response: urllib3.BaseHTTPResponse) -> ApiResponse:
     if status in (401, 403):
         _raise_for_challenge(status, response.headers.get("WWW-Authenticate", ""))
     if status == 429 or status >= 500:
-        raise ApiUnavailable(f"HTTP {status}", _retry_after(response))
+        wait = retry_after_seconds(response.headers.get("Retry-After"))
+        raise ApiUnavailable(f"HTTP {status}", wait)
     return ApiResponse(status, response.headers, response.data)
 
 
@@ -209,13 +211,6 @@ def _raise_for_challenge(status: int, header: str) -> None:
     if error in (None, "invalid_token"):
         raise InvalidToken(challenge.get("error_description", "token rejected"))
     raise ApiError(f"HTTP 401 {error}")
-
-
-def _retry_after(response: urllib3.BaseHTTPResponse) -> int:
-    try:
-        return max(1, min(int(response.headers.get("Retry-After", "5")), 300))
-    except ValueError:
-        return 5
 
 
 def pool(connect_timeout: float, read_timeout: float) -> urllib3.PoolManager:

@@ -24,7 +24,7 @@ from joserfc.jwk import JWKRegistry
 from flask_altitudeangel._config import Config
 from flask_altitudeangel._dpop import DPoPKey, ServerHints, describe_jwt
 from flask_altitudeangel._metrics import TOKEN_ENDPOINT_SECONDS
-from flask_altitudeangel.errors import AuthServerUnavailable, TokenRejected
+from flask_altitudeangel.errors import AuthServerUnavailable, TokenRejected, retry_after_seconds
 from flask_altitudeangel.records import Details
 
 REVOKE_READ_TIMEOUT = 3.0
@@ -43,17 +43,11 @@ def _background() -> ThreadPoolExecutor:
         return _executor
 
 
-def _retry_after(response: requests.Response) -> int:
-    try:
-        return max(1, min(int(response.headers.get("Retry-After", "5")), 300))
-    except ValueError:
-        return 5
-
-
 def _refuse_unavailable(response: requests.Response) -> requests.Response:
     """Turn 429 and 5xx into AuthServerUnavailable before Authlib reads the body."""
     if response.status_code == 429 or response.status_code >= 500:
-        raise AuthServerUnavailable(f"HTTP {response.status_code}", _retry_after(response))
+        wait = retry_after_seconds(response.headers.get("Retry-After"))
+        raise AuthServerUnavailable(f"HTTP {response.status_code}", wait)
     return response
 
 

@@ -32,8 +32,10 @@ class AltitudeAngelError(HTTPException):
     text = "Signing in with Altitude Angel did not work this time."
     retry_after: int | None = None
 
-    def __init__(self, description: str | None = None) -> None:
+    def __init__(self, description: str | None = None, retry_after: int | None = None) -> None:
         super().__init__(description or self.text)
+        if retry_after is not None:
+            self.retry_after = retry_after
 
     def get_response(self, environ: Any = None, scope: Any = None) -> Response:
         """Render the default page, or JSON for clients that prefer it."""
@@ -86,10 +88,7 @@ class AuthServerUnavailable(AltitudeAngelError):
     kind = "upstream_unavailable"
     title = "Altitude Angel is not answering"
     text = "The platform could not be reached just now. Please try again in a moment."
-
-    def __init__(self, reason: str, retry_after: int = 5) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
+    retry_after = 5
 
 
 class ApiError(AltitudeAngelError):
@@ -107,10 +106,7 @@ class ApiUnavailable(ApiError):
     kind = "upstream_unavailable"
     title = AuthServerUnavailable.title
     text = AuthServerUnavailable.text
-
-    def __init__(self, reason: str, retry_after: int = 5) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
+    retry_after = 5
 
 
 class InsufficientScope(ApiError):
@@ -148,3 +144,11 @@ class TokenRejected(Exception):
     def __init__(self, error: str) -> None:
         super().__init__(error)
         self.error = error
+
+
+def retry_after_seconds(header: str | None) -> int:
+    """Read a Retry-After header's seconds, kept within 1–300 (5 when absent or not a number)."""
+    try:
+        return max(1, min(int(header or "5"), 300))
+    except ValueError:
+        return 5

@@ -20,18 +20,7 @@ def authorization_request(config: Config, pending: PendingSignIn) -> Details:
             ("client_id", config.client_id),
             ("request_uri", shown(request_uri, 40)),
         )
-    details = [
-        ("endpoint", config.authorize_url),
-        ("response_type", "code"),
-        ("client_id", config.client_id),
-        ("redirect_uri", config.redirect_uri),
-        ("scope", pending.scope),
-        ("state", shown(pending.state)),
-    ]
-    if pending.code_verifier:
-        challenge = create_s256_code_challenge(pending.code_verifier)
-        details += [("code_challenge", shown(challenge)), ("code_challenge_method", "S256")]
-    return tuple(details)
+    return _request_parameters(config.authorize_url, config, pending)
 
 
 def token_request(config: Config, code: str, pending: PendingSignIn) -> Details:
@@ -50,19 +39,8 @@ def token_request(config: Config, code: str, pending: PendingSignIn) -> Details:
 def pushed_request(config: Config, pending: PendingSignIn) -> Details:
     """Describe the pushed authorization request (RFC 9126) of the attempt."""
     answer = dict(pending.pushed)
-    pushed = [
-        ("endpoint", config.par_url),
-        ("response_type", "code"),
-        ("client_id", config.client_id),
-        ("redirect_uri", config.redirect_uri),
-        ("scope", pending.scope),
-        ("state", shown(pending.state)),
-    ]
-    if pending.code_verifier:
-        challenge = create_s256_code_challenge(pending.code_verifier)
-        pushed += [("code_challenge", shown(challenge)), ("code_challenge_method", "S256")]
     return (
-        *pushed,
+        *_request_parameters(config.par_url, config, pending),
         *client_authentication(config),
         ("request_uri", shown(answer.get("request_uri"), 40)),
         ("expires_in", answer.get("expires_in", "(not sent)")),
@@ -126,3 +104,19 @@ def code_exchange(
         if pending.pushed
         else {},
     )
+
+
+def _request_parameters(endpoint: str, config: Config, pending: PendingSignIn) -> Details:
+    """The authorization request's parameters, whether sent in the URL or pushed."""
+    details = [
+        ("endpoint", endpoint),
+        ("response_type", "code"),
+        ("client_id", config.client_id),
+        ("redirect_uri", config.redirect_uri),
+        ("scope", pending.scope),
+        ("state", shown(pending.state)),
+    ]
+    if pending.code_verifier:
+        challenge = create_s256_code_challenge(pending.code_verifier)
+        details += [("code_challenge", shown(challenge)), ("code_challenge_method", "S256")]
+    return tuple(details)

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
-from joserfc.errors import JoseError
-from joserfc.jwk import ECKey, JWKRegistry, OKPKey, RSAKey
 
+from flask_altitudeangel._client_key import ClientKey, read_client_key
 from flask_altitudeangel.errors import ConfigError
 
 PLATFORM_AUTH_URL = "https://auth.altitudeangel.com"
@@ -27,16 +24,6 @@ PLATFORM_PATHS = {
 SIGN_IN_SCOPES = "query_userinfo manage_flightreports query_mapdata"
 CLIENT_SCOPES = "query_mapdata query_mapairdata"
 METHOD_SECRET = "client_secret_post"  # nosec B105 - the name of a method
-KEY_ALGS = {"EC": {"P-256": "ES256", "P-384": "ES384"}, "RSA": "RS256", "OKP": "EdDSA"}
-
-
-@dataclass(frozen=True)
-class ClientKey:
-    """The private key a client signs its assertions with (AA_CLIENT_KEY_FILE)."""
-
-    jwk: Mapping[str, Any]
-    alg: str
-    kid: str
 
 
 @dataclass(frozen=True)
@@ -162,7 +149,10 @@ class SettingsReader:
     def client_auth(self, metadata: Mapping[str, Any]) -> tuple[str, ClientKey | None]:
         """Pick client authentication: private_key_jwt needs a key and the server's word."""
         path = self.text("AA_CLIENT_KEY_FILE", "")
-        key = load_client_key(path, self) if path else None
+        try:
+            key = read_client_key(path) if path else None
+        except ValueError as problem:
+            raise self.fail("AA_CLIENT_KEY_FILE", str(problem)) from None
         method = self.text("AA_CLIENT_AUTH", "auto")
         if method == "auto":
             offered = metadata.get("token_endpoint_auth_methods_supported") or []
@@ -212,36 +202,6 @@ class SettingsReader:
             except ValueError:
                 raise self.fail(key, "must hold comma-separated Fernet keys") from None
         return keys
-
-
-def load_client_key(path: str, read: SettingsReader) -> ClientKey:
-    """Read a private key from a PEM or JWK file, and the algorithm it signs with."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as error:
-        raise read.fail("AA_CLIENT_KEY_FILE", f"cannot be read: {error.strerror}") from None
-    try:
-        key = JWKRegistry.import_key(json.loads(data)) if data.lstrip()[:1] == b"{" else _pem(data)
-    except (ValueError, TypeError, JoseError):
-        raise read.fail("AA_CLIENT_KEY_FILE", "must hold a private key, PEM or JWK") from None
-    if not key.is_private:
-        raise read.fail("AA_CLIENT_KEY_FILE", "holds a public key; the private one is needed")
-    jwk = dict(key.as_dict(private=True))
-    algs = KEY_ALGS.get(str(jwk.get("kty")))
-    alg = algs.get(str(jwk.get("crv"))) if isinstance(algs, dict) else algs
-    if not alg:
-        raise read.fail("AA_CLIENT_KEY_FILE", "must be an EC (P-256, P-384), RSA or Ed25519 key")
-    kid = str(jwk.get("kid") or key.thumbprint())
-    return ClientKey(jwk, str(jwk.get("alg") or alg), kid)
-
-
-def _pem(data: bytes) -> Any:
-    for kind in (ECKey, RSAKey, OKPKey):
-        try:
-            return kind.import_key(data)
-        except (ValueError, TypeError, JoseError):
-            continue
-    raise ValueError("not a key this app can sign with")
 
 
 def load_config(

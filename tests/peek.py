@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
+from flask_altitudeangel import Config
 from flask_altitudeangel._tokens import TokenLifecycle
 from flask_altitudeangel._tokens.store import TokenStore, UserToken
 
@@ -18,6 +19,12 @@ def login_id(client: FlaskClient) -> str | None:
     with client.session_transaction() as session:
         entry = session.get(SESSION_KEY)
     return str(entry["login"]) if isinstance(entry, dict) else None
+
+
+def config(app: Flask) -> Config:
+    """Return the settings the extension read and checked at start-up, discovery included."""
+    found: Config = app.extensions["altitudeangel"].config
+    return found
 
 
 def token_store(app: Flask) -> TokenStore:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
-from tests.browser.chromium import screenshot
+from tests.browser.chromium import screenshot, sign_in
 from tests.services import RedisServer, app_process, sandbox_process
 
 MODES = {
@@ -41,23 +41,13 @@ def mode_stack(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     redis.cleanup()
 
 
-def sign_in(page: Page, url: str) -> None:
-    page.goto(url + "/")
-    page.get_by_role("button", name="Sign in with Altitude Angel").click()
-    page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill("wonderland")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("button", name="Allow").click()
-    page.wait_for_url(url + "/flight-reports")
-
-
 def test_the_same_journey_works_in_every_mode(
     mode_stack: tuple[str, str], browser: Browser
 ) -> None:
     mode, url = mode_stack
     context = browser.new_context()
     page = context.new_page()
-    sign_in(page, url)
+    sign_in(page, url, "alice", "wonderland")
     expect(page.get_by_role("heading", name="Your flight reports")).to_be_visible()
     expect(page.get_by_text("Thames at Reading bank survey")).to_be_visible()
 

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect
 
 from flask_altitudeangel import Cipher
-from tests.browser.chromium import assert_accessible, launch, screenshot
+from tests.browser.chromium import assert_accessible, launch, screenshot, sign_in
 from tests.deployed.topology import DEMO_SECRET, SHARED_SECRET_KEY, DeployedPortal
 
 pytestmark = [pytest.mark.browser, pytest.mark.cluster]
@@ -152,13 +152,7 @@ def test_a_post_from_another_site_is_refused_in_the_browser(
     """A cross-site form aimed at sign-out is refused; the user stays signed in."""
     context = tls_browser.new_context()
     page = context.new_page()
-    page.goto(deployed.url + "/")
-    page.get_by_role("button", name="Sign in with Altitude Angel").click()
-    page.get_by_label("Username").fill("bob")
-    page.get_by_label("Password").fill("builder")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("button", name="Allow").click()
-    page.wait_for_url(deployed.url + "/flight-reports")
+    sign_in(page, deployed.url, "bob", "builder")
     token = page.locator('input[name="csrf_token"]').first.get_attribute("value")
 
     # The attacker's page lives on the sandbox's origin, another site as far as the app goes.

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from flask import Flask
 
 from app import create_app
 from portal.settings import SettingsError
+from tests import peek
 from tests.portal.conftest import app_environment, sign_in_with
 from tests.services import RedisServer, ServiceProcess, sandbox_process
 
@@ -23,16 +23,11 @@ def generic_server(redis_server: RedisServer) -> Iterator[ServiceProcess]:
     service.stop()
 
 
-def config_of(app: Flask):  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return app.extensions["altitudeangel"].config
-
-
 def test_a_server_with_other_paths_works_with_its_url_alone(
     redis_server: RedisServer, generic_server: ServiceProcess
 ) -> None:
     app = create_app(app_environment(redis_server, generic_server, AA_REQUIRE_ISS="0"))
-    config = config_of(app)
+    config = peek.config(app)
     assert config.authorize_url == generic_server.url + "/o/authorize/"
     assert config.token_url == generic_server.url + "/o/token/"
     assert config.revoke_url == generic_server.url + "/o/revoke/"
@@ -47,7 +42,7 @@ def test_the_full_sandbox_gives_every_endpoint_and_asks_for_iss(
 ) -> None:
     env = app_environment(redis_server, sandbox)
     del env["AA_REQUIRE_ISS"]
-    config = config_of(create_app(env))
+    config = peek.config(create_app(env))
     assert config.end_session_url == sandbox.url + "/oauth/v2/logout"
     assert config.require_iss  # the metadata says iss is sent, so a response without it is refused
     assert config.issuer == sandbox.url
@@ -56,7 +51,7 @@ def test_the_full_sandbox_gives_every_endpoint_and_asks_for_iss(
 def test_settings_win_over_the_metadata(redis_server: RedisServer, sandbox: ServiceProcess) -> None:
     explicit = "https://auth.example.com/elsewhere/authorize"
     env = app_environment(redis_server, sandbox, AA_AUTHORIZE_URL=explicit, AA_REVOKE_URL="")
-    config = config_of(create_app(env))
+    config = peek.config(create_app(env))
     assert config.authorize_url == explicit
     assert config.revoke_url == ""
     assert config.token_url == sandbox.url + "/oauth/v2/token"  # not set: from the metadata
@@ -77,7 +72,7 @@ def test_discovery_can_be_turned_off(
     redis_server: RedisServer, generic_server: ServiceProcess
 ) -> None:
     env = app_environment(redis_server, generic_server, AA_DISCOVERY="0")
-    config = config_of(create_app(env))
+    config = peek.config(create_app(env))
     assert config.authorize_url == generic_server.url + "/oauth/v2/authorize"  # the platform's
     assert config.metadata == {}
 
@@ -116,7 +111,7 @@ def test_openid_discovery_is_read_when_there_is_no_rfc8414_document(
     threading.Thread(target=server.serve_forever, daemon=True).start()
     issuer = f"http://127.0.0.1:{server.server_port}"
     try:
-        config = config_of(create_app(app_environment(redis_server, sandbox, AA_AUTH_URL=issuer)))
+        config = peek.config(create_app(app_environment(redis_server, sandbox, AA_AUTH_URL=issuer)))
     finally:
         server.shutdown()
     assert config.authorize_url == issuer + "/connect/authorize"

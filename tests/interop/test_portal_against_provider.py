@@ -70,8 +70,7 @@ def test_the_portal_finds_and_uses_dpop_par_and_private_key_jwt(
     provider: OpenIDProvider, redis_server: RedisServer
 ) -> None:
     app = portal(provider, redis_server)
-    with app.app_context():
-        config = app.extensions["altitudeangel"].config
+    config = peek.config(app)
     assert config.token_url == provider.endpoint("token")  # from OpenID Connect discovery
     assert config.dpop and config.par_url and config.client_auth == "private_key_jwt"
 

@@ -70,11 +70,16 @@ def test_userinfo_and_the_resource_answer_a_dpop_token_with_its_proof(
     assert profile.json()["aa_id"] == "aa-user-5f1c2a9e-alice"
 
 
+def protected_url(provider: OpenIDProvider, where: str) -> str:
+    """The provider's userinfo endpoint or the resource it protects, as a test asks."""
+    return provider.endpoint("userinfo") if where == "userinfo" else provider.resource_url
+
+
 @pytest.mark.parametrize("where", ["userinfo", "resource"])
 def test_a_dpop_token_presented_as_a_bearer_token_is_refused(
     oidc_provider: OpenIDProvider, signed_in: SignIn, dpop: DPoPClient, where: str
 ) -> None:
-    url = oidc_provider.endpoint("userinfo") if where == "userinfo" else oidc_provider.resource_url
+    url = protected_url(oidc_provider, where)
     token = signed_in.tokens["access_token"]
     response = call(url, token, "Bearer")
     assert response.status_code == 401, response.text
@@ -91,7 +96,7 @@ def test_a_dpop_token_presented_as_a_bearer_token_is_refused(
 def test_a_proof_from_another_key_or_none_is_refused(
     oidc_provider: OpenIDProvider, signed_in: SignIn, where: str
 ) -> None:
-    url = oidc_provider.endpoint("userinfo") if where == "userinfo" else oidc_provider.resource_url
+    url = protected_url(oidc_provider, where)
     token = signed_in.tokens["access_token"]
     other_key = call(url, token, "DPoP", DPoPKey().proof("GET", url, token))
     assert other_key.status_code == 401, other_key.text
@@ -107,7 +112,7 @@ def test_a_proof_from_another_key_or_none_is_refused(
 def test_a_proof_is_accepted_once(
     oidc_provider: OpenIDProvider, signed_in: SignIn, dpop: DPoPClient, where: str
 ) -> None:
-    url = oidc_provider.endpoint("userinfo") if where == "userinfo" else oidc_provider.resource_url
+    url = protected_url(oidc_provider, where)
     token = signed_in.tokens["access_token"]
     proof = dpop.key.proof("GET", url, token)
     assert call(url, token, "DPoP", proof).status_code == 200

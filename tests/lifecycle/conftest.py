@@ -7,8 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from flask import Flask
 
-from app import create_app
-from tests.portal.conftest import app_environment
+from tests.portal.conftest import app_environment, portal_for
 from tests.services import RedisServer, ServiceProcess, clear_faults, sandbox_process
 
 TOKEN_TTL = 4  # seconds; the refresh margin is capped at half of it
@@ -28,9 +27,7 @@ def short_app(
     """Build in-process apps against the short-lived-token sandbox; faults are cleared after."""
 
     def build(redis: RedisServer = redis_server, **settings: str) -> Flask:
-        app = create_app(app_environment(redis, short_sandbox, **settings))
-        app.config["TESTING"] = True
-        return app
+        return portal_for(app_environment(redis, short_sandbox, **settings))
 
     yield build
     clear_faults(short_sandbox)

@@ -49,11 +49,16 @@ def app_environment(redis: RedisServer, sandbox: ServiceProcess, **extra: str) -
     }
 
 
-@pytest.fixture
-def portal_app(redis_server: RedisServer, sandbox: ServiceProcess) -> Flask:
-    app = create_app(app_environment(redis_server, sandbox))
+def portal_for(env: dict[str, str]) -> Flask:
+    """Return the portal built from ``env``, in Flask's testing mode."""
+    app = create_app(env)
     app.config["TESTING"] = True
     return app
+
+
+@pytest.fixture
+def portal_app(redis_server: RedisServer, sandbox: ServiceProcess) -> Flask:
+    return portal_for(app_environment(redis_server, sandbox))
 
 
 @pytest.fixture

@@ -11,17 +11,20 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from joserfc.jwk import ECKey
 
-from app import create_app
-from flask_altitudeangel import Config
 from flask_altitudeangel.records import peek_claims
 from portal.settings import SettingsError
 from portal.trace.store import Step
 from tests import peek
-from tests.portal.conftest import REDIRECT_URI, app_environment, sandbox_counter, sign_in_with
+from tests.portal.conftest import (
+    REDIRECT_URI,
+    app_environment,
+    portal_for,
+    sandbox_counter,
+    sign_in_with,
+)
 from tests.services import RedisServer, ServiceProcess, admin_call
 
 AUTHORIZATION_PARAMETERS = {
@@ -38,18 +41,6 @@ AUTHORIZATION_PARAMETERS = {
 def blind_environment(redis: RedisServer, sandbox: ServiceProcess, **extra: str) -> dict[str, str]:
     """The app's settings against the sandbox, its metadata left unread (AA_DISCOVERY=0)."""
     return app_environment(redis, sandbox, **{"AA_DISCOVERY": "0", "AA_PAR": "auto", **extra})
-
-
-def build(env: dict[str, str]) -> Flask:
-    app = create_app(env)
-    app.config["TESTING"] = True
-    return app
-
-
-def config_of(app: Flask) -> Config:
-    with app.app_context():
-        config: Config = app.extensions["altitudeangel"].config
-    return config
 
 
 def register_key_client(sandbox: ServiceProcess, directory: Path) -> tuple[str, Path]:
@@ -101,9 +92,9 @@ def claims_of(access_token: str) -> dict[str, Any]:
 def test_dpop_forced_on_binds_the_tokens_where_no_metadata_offers_it(
     redis_server: RedisServer, sandbox: ServiceProcess
 ) -> None:
-    assert not config_of(build(blind_environment(redis_server, sandbox))).dpop
-    app = build(blind_environment(redis_server, sandbox, AA_DPOP="1"))
-    assert config_of(app).metadata == {} and config_of(app).dpop
+    assert not peek.config(portal_for(blind_environment(redis_server, sandbox))).dpop
+    app = portal_for(blind_environment(redis_server, sandbox, AA_DPOP="1"))
+    assert peek.config(app).metadata == {} and peek.config(app).dpop
     client = app.test_client()
     assert sign_in_with(client).status_code == 303
     token = peek.stored_token(client)
@@ -119,9 +110,9 @@ def test_pushing_forced_on_sends_the_request_to_the_endpoint_its_setting_names(
     redis_server: RedisServer, sandbox: ServiceProcess
 ) -> None:
     par_url = sandbox.url + "/oauth/v2/par"
-    assert not config_of(build(blind_environment(redis_server, sandbox))).par_url
-    app = build(blind_environment(redis_server, sandbox, AA_PAR="1", AA_PAR_URL=par_url))
-    assert config_of(app).metadata == {} and config_of(app).par_url == par_url
+    assert not peek.config(portal_for(blind_environment(redis_server, sandbox))).par_url
+    app = portal_for(blind_environment(redis_server, sandbox, AA_PAR="1", AA_PAR_URL=par_url))
+    assert peek.config(app).metadata == {} and peek.config(app).par_url == par_url
     client = app.test_client()
     before = pushed_requests(sandbox)
     assert authorize_parameters(client) == {"client_id", "request_uri"}
@@ -135,7 +126,7 @@ def test_pushing_forced_on_with_no_endpoint_known_stops_the_app(
     redis_server: RedisServer, sandbox: ServiceProcess
 ) -> None:
     with pytest.raises(SettingsError, match="AA_PAR"):
-        build(blind_environment(redis_server, sandbox, AA_PAR="1"))
+        portal_for(blind_environment(redis_server, sandbox, AA_PAR="1"))
 
 
 def test_private_key_jwt_forced_on_signs_in_where_no_metadata_lists_it(
@@ -148,9 +139,9 @@ def test_private_key_jwt_forced_on_signs_in_where_no_metadata_lists_it(
     del env["AA_CLIENT_SECRET"]
     # Without the metadata's word a key is not enough: the app wants a secret.
     with pytest.raises(SettingsError, match="AA_CLIENT_SECRET"):
-        build(env)
-    app = build({**env, "AA_CLIENT_AUTH": "private_key_jwt"})
-    assert config_of(app).metadata == {} and config_of(app).client_auth == "private_key_jwt"
+        portal_for(env)
+    app = portal_for({**env, "AA_CLIENT_AUTH": "private_key_jwt"})
+    assert peek.config(app).metadata == {} and peek.config(app).client_auth == "private_key_jwt"
     client = app.test_client()
     # The sandbox knows this client by its key alone: only a signed assertion gets it tokens.
     assert sign_in_with(client).status_code == 303
@@ -170,12 +161,12 @@ def test_settings_of_0_win_over_metadata_offering_dpop_pushing_and_private_key_j
     offered = app_environment(
         redis_server, sandbox, AA_PAR="auto", AA_CLIENT_KEY_FILE=str(key_file)
     )
-    chosen = config_of(build(offered))
+    chosen = peek.config(portal_for(offered))
     assert chosen.dpop and chosen.par_url and chosen.client_auth == "private_key_jwt"
 
     settings = {"AA_DPOP": "0", "AA_PAR": "0", "AA_CLIENT_AUTH": "client_secret_post"}
-    app = build({**offered, **settings})
-    config = config_of(app)
+    app = portal_for({**offered, **settings})
+    config = peek.config(app)
     assert config.metadata and not config.dpop and not config.par_url
     assert config.client_auth == "client_secret_post"
     client = app.test_client()

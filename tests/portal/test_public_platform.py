@@ -14,11 +14,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
 from flask_altitudeangel.records import peek_claims
 from tests import peek
 from tests.oauth_driver import csrf_token
-from tests.portal.conftest import REDIRECT_URI, app_environment, sign_in_with
+from tests.portal.conftest import REDIRECT_URI, app_environment, portal_for, sign_in_with
 from tests.services import RedisServer, ServiceProcess, sandbox_process
 
 READING = "52.0,0.0,51.0,-2.0"  # north,east,south,west: around alice's seeded reports
@@ -46,17 +45,14 @@ def platform_app(redis: RedisServer, sandbox: ServiceProcess, **extra: str) -> F
     """The app set up as docs/deploy.md says for the real platform."""
     env = app_environment(redis, sandbox, AA_REQUIRE_ISS="0", AA_REVOKE_URL="", **extra)
     del env["AA_PAR"]  # the suite-wide "0" goes: deploy.md sets none of DPoP, PAR, client auth
-    app = create_app(env)
-    app.config["TESTING"] = True
-    return app
+    return portal_for(env)
 
 
 def test_the_configuration_is_the_platforms_documented_one(
     redis_server: RedisServer, public_sandbox: ServiceProcess
 ) -> None:
     app = platform_app(redis_server, public_sandbox)
-    with app.app_context():
-        config = app.extensions["altitudeangel"].config
+    config = peek.config(app)
     assert config.metadata == {}  # none published: the documented paths
     assert config.authorize_url == public_sandbox.url + "/oauth/v2/authorize"
     assert config.end_session_url == "" and config.revoke_url == ""
@@ -66,8 +62,7 @@ def test_tokens_are_bearer_nothing_is_pushed_and_the_secret_goes_in_the_form(
     redis_server: RedisServer, public_sandbox: ServiceProcess
 ) -> None:
     app = platform_app(redis_server, public_sandbox)
-    with app.app_context():
-        config = app.extensions["altitudeangel"].config
+    config = peek.config(app)
     assert not config.dpop and config.par_url == ""
     assert config.client_auth == "client_secret_post"
     client = app.test_client()

@@ -21,26 +21,19 @@ from joserfc.jwk import ECKey
 from app import create_app
 from flask_altitudeangel.records import peek_claims
 from tests import peek
-from tests.portal.conftest import REDIRECT_URI, app_environment, sign_in_with
+from tests.portal.conftest import REDIRECT_URI, app_environment, portal_for, sign_in_with
 from tests.services import RedisServer, ServiceProcess, admin_call, sandbox_process
 
 
 def portal(redis: RedisServer, sandbox: ServiceProcess, **extra: str) -> Flask:
-    app = create_app(app_environment(redis, sandbox, **extra))
-    app.config["TESTING"] = True
-    return app
-
-
-def config_of(app: Flask):  # type: ignore[no-untyped-def]
-    with app.app_context():
-        return app.extensions["altitudeangel"].config
+    return portal_for(app_environment(redis, sandbox, **extra))
 
 
 def test_tokens_are_bound_to_a_key_the_browser_never_sees(
     redis_server: RedisServer, sandbox: ServiceProcess
 ) -> None:
     app = portal(redis_server, sandbox)
-    assert config_of(app).dpop  # the sandbox's metadata offers ES256
+    assert peek.config(app).dpop  # the sandbox's metadata offers ES256
     client = app.test_client()
     callback = sign_in_with(client)
     token = peek.stored_token(client)
@@ -115,7 +108,7 @@ def test_settings_can_turn_dpop_and_pushing_off(
     redis_server: RedisServer, sandbox: ServiceProcess
 ) -> None:
     app = portal(redis_server, sandbox, AA_DPOP="0", AA_PAR="0")
-    config = config_of(app)
+    config = peek.config(app)
     assert not config.dpop and not config.par_url
     client = app.test_client()
     sign_in_with(client)
@@ -168,7 +161,7 @@ def test_private_key_jwt_signs_in_with_no_secret_at_all(
     del env["AA_CLIENT_SECRET"]
     env["AA_CLIENT_KEY_FILE"] = str(pem if form == "pem" else jwk_file)
     app = create_app(env)
-    assert config_of(app).client_auth == "private_key_jwt"
+    assert peek.config(app).client_auth == "private_key_jwt"
     client = app.test_client()
     assert sign_in_with(client).status_code == 303
     assert client.get("/profile").status_code == 200

@@ -26,27 +26,22 @@ RUN groupadd --system --gid 10001 portal \
 COPY --from=deps /opt/venv /opt/venv
 WORKDIR /srv
 
-# The sandbox: only for docker-compose and local trials, never for production. It ships inside
-# the extension's package (its test fixture starts it), so this image holds the whole package.
+# The sandbox: only for docker-compose and local trials, never for production. It is its own
+# distribution (sandbox/), so the app's image below holds none of it.
 FROM base AS sandbox
-COPY --chown=root:root flask_altitudeangel ./flask_altitudeangel
+COPY --chown=root:root sandbox/altitudeangel_sandbox ./altitudeangel_sandbox
 USER 10001:10001
 ENV SANDBOX_HOST=0.0.0.0 \
     SANDBOX_PORT=5001
 EXPOSE 5001
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/.well-known/oauth-authorization-server' % os.environ['SANDBOX_PORT'], timeout=2)"]
-CMD ["python", "-m", "flask_altitudeangel.sandbox"]
+CMD ["python", "-m", "altitudeangel_sandbox"]
 
 # The app: the default target.
 FROM base AS app
 COPY --chown=root:root app.py wsgi.py gunicorn.conf.py ./
-# The extension without its sandbox, one part at a time (tests/test_dockerfile.py checks
-# that every part but the sandbox is here).
-COPY --chown=root:root flask_altitudeangel/*.py flask_altitudeangel/py.typed ./flask_altitudeangel/
-COPY --chown=root:root flask_altitudeangel/_signin ./flask_altitudeangel/_signin
-COPY --chown=root:root flask_altitudeangel/_tokens ./flask_altitudeangel/_tokens
-COPY --chown=root:root flask_altitudeangel/templates ./flask_altitudeangel/templates
+COPY --chown=root:root flask_altitudeangel ./flask_altitudeangel
 COPY --chown=root:root portal ./portal
 COPY --chown=root:root templates ./templates
 COPY --chown=root:root static ./static

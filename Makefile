@@ -5,10 +5,11 @@ BIN    := $(VENV)/bin
 
 .PHONY: run test lint format bench run-cluster sandbox clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -e . -e sandbox
 	touch $@
 
 ## Start Redis, the sandbox and the app (gunicorn) wired together.
@@ -23,7 +24,7 @@ run-cluster: $(VENV)/.installed
 
 ## Start the sandbox alone on http://127.0.0.1:5001.
 sandbox: $(VENV)/.installed
-	$(BIN)/python -m flask_altitudeangel.sandbox
+	$(BIN)/python -m altitudeangel_sandbox
 
 ## Run every test against a private redis-server, the sandbox over HTTP and Chromium.
 test: $(VENV)/.installed
@@ -36,7 +37,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/bandit -q -c pyproject.toml -r portal flask_altitudeangel app.py wsgi.py
+	$(BIN)/bandit -q -c pyproject.toml -r portal flask_altitudeangel sandbox/altitudeangel_sandbox app.py wsgi.py
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/yamllint -c .yamllint.yaml .
 	$(BIN)/shellcheck scripts/*.sh .ci/run

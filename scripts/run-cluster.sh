@@ -55,7 +55,7 @@ pids+=($!)
 SANDBOX_PORT=$SANDBOX_PORT SANDBOX_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
   SANDBOX_EXTRA_REDIRECT_URIS="$PUBLIC_URL/callback" \
   SANDBOX_EXTRA_POST_LOGOUT_REDIRECT_URIS="$PUBLIC_URL/signed-out" \
-  .venv/bin/python -m flask_altitudeangel.sandbox >"$RUN_DIR/sandbox.log" 2>&1 &
+  .venv/bin/python -m altitudeangel_sandbox >"$RUN_DIR/sandbox.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:$SANDBOX_PORT/.well-known/oauth-authorization-server" sandbox
 

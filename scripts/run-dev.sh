@@ -22,7 +22,7 @@ redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
 pids+=($!)
 
 export SANDBOX_PORT SANDBOX_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
-.venv/bin/python -m flask_altitudeangel.sandbox &
+.venv/bin/python -m altitudeangel_sandbox &
 pids+=($!)
 
 export AA_AUTH_URL="http://127.0.0.1:$SANDBOX_PORT"

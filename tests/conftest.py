@@ -9,9 +9,8 @@ from playwright.sync_api import Playwright, sync_playwright
 
 from tests.services import RedisServer, ServiceProcess, sandbox_process
 
-# The extension's pytest plugin (its entry point, when the package is installed): the
-# altitudeangel_sandbox fixture that tests/examples uses.
-pytest_plugins = ["flask_altitudeangel.testing"]
+# The altitudeangel_sandbox fixture that tests/examples uses comes from the sandbox's pytest
+# plugin, registered by its entry point: the venv installs the sandbox (make's venv step).
 
 
 @pytest.fixture(scope="session")

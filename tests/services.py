@@ -168,7 +168,7 @@ class ServiceProcess:
 
 
 def sandbox_process(redis_url: str, **env: str) -> ServiceProcess:
-    """Describe a sandbox on a free port (``python -m flask_altitudeangel.sandbox``).
+    """Describe a sandbox on a free port (``python -m altitudeangel_sandbox``).
 
     Call ``start()`` to run it.
     """
@@ -182,7 +182,7 @@ def sandbox_process(redis_url: str, **env: str) -> ServiceProcess:
         **env,
     }
     return ServiceProcess(
-        args=[PYTHON, "-m", "flask_altitudeangel.sandbox"],
+        args=[PYTHON, "-m", "altitudeangel_sandbox"],
         env=settings,
         port=port,
         health_path="/.well-known/oauth-authorization-server",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Playwright, expect
 
-from flask_altitudeangel.testing import Sandbox
+from altitudeangel_sandbox.pytest_plugin import Sandbox
 from tests.browser.chromium import launch
 from tests.services import PYTHON, ROOT, RedisServer, ServiceProcess, free_port
 

@@ -15,8 +15,8 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from altitudeangel_sandbox.pytest_plugin import Sandbox
 from flask_altitudeangel import AltitudeAngel, SignInFailed, login_required, signals
-from flask_altitudeangel.testing import Sandbox
 from tests.oauth_driver import USERS, SandboxUser
 from tests.services import RedisServer
 

@@ -38,26 +38,24 @@ def test_pip_install_gives_a_working_extension_and_its_pytest_plugin(tmp_path: P
         [python, "-c", PROBE], cwd=tmp_path, capture_output=True, text=True, check=False
     )
     assert probe.returncode == 0, probe.stderr[-2000:]
-    assert probe.stdout.split() == ["AltitudeAngel", "altitudeangel", "registry.json", "error.html"]
+    assert probe.stdout.split() == ["AltitudeAngel", "[]", "False", "error.html"]
 
 
 PROBE = """
+import importlib.util
 from importlib.metadata import entry_points
 from importlib.resources import files
 import flask_altitudeangel
 print(flask_altitudeangel.AltitudeAngel.__name__)
-print([e.name for e in entry_points(group="pytest11") if e.value.startswith("flask_alt")][0])
-print((files("flask_altitudeangel.sandbox") / "registry.json").name)
+print([e.name for e in entry_points(group="pytest11") if e.value.startswith("flask_alt")])
+print(importlib.util.find_spec("altitudeangel_sandbox") is not None)
 print((files("flask_altitudeangel") / "templates" / "altitudeangel" / "error.html").name)
 """
 
 
-def test_the_app_image_copies_every_part_of_the_extension_but_its_sandbox() -> None:
+def test_the_app_image_copies_the_extension_and_no_sandbox() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     app_stage = dockerfile.split("AS app", 1)[1]
-    copies = "\n".join(line for line in app_stage.splitlines() if line.startswith("COPY"))
-    copied = set(re.findall(r"flask_altitudeangel/([\w.*]+)", copies))
-    parts = {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"}
-    assert parts - {"sandbox"} <= copied | {"*.py"}
-    assert "sandbox" not in copied
-    assert "*.py" in copied and "py.typed" in copied
+    copies = [line for line in app_stage.splitlines() if line.startswith("COPY")]
+    assert any(re.search(r"\sflask_altitudeangel\s", line) for line in copies)
+    assert not any("sandbox" in line for line in copies)

@@ -140,7 +140,7 @@ def test_issuer_and_extra_redirect_uris_from_settings(
 )
 def test_bad_settings_stop_start_up_naming_the_variable(env: dict[str, str], named: str) -> None:
     result = subprocess.run(  # noqa: S603 - fixed argument list
-        [PYTHON, "-m", "flask_altitudeangel.sandbox"],
+        [PYTHON, "-m", "altitudeangel_sandbox"],
         cwd=ROOT,
         env={**os.environ, "SANDBOX_PORT": "1", **env},
         capture_output=True,

@@ -1,0 +1,131 @@
+"""A local stand-in of Altitude Angel's OAuth 2.0 authorization server and flight-reports API."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, request
+
+from altitudeangel_sandbox import (
+    admin,
+    admin_clients,
+    assets,
+    authorize,
+    end_session,
+    flights,
+    login,
+    mapdata,
+    metadata,
+    par,
+    token_views,
+    userinfo,
+)
+from altitudeangel_sandbox.assertions import PrivateKeyJWT
+from altitudeangel_sandbox.clients import PRIVATE_KEY_JWT, ClientDefaults
+from altitudeangel_sandbox.codes import AuthorizationCodes
+from altitudeangel_sandbox.consent import Consents
+from altitudeangel_sandbox.context import Services, services
+from altitudeangel_sandbox.errors import register_error_handlers
+from altitudeangel_sandbox.faults import Faults, drip_if_noted
+from altitudeangel_sandbox.metrics import Metrics
+from altitudeangel_sandbox.oauth import init_authorization_server
+from altitudeangel_sandbox.proofs import Proofs, nonce_giver
+from altitudeangel_sandbox.pushed import PushedRequests
+from altitudeangel_sandbox.refresh import RefreshTokens
+from altitudeangel_sandbox.registry import Registry
+from altitudeangel_sandbox.reports import FlightReports
+from altitudeangel_sandbox.seed import seed_reports
+from altitudeangel_sandbox.settings import Settings, load_settings
+from altitudeangel_sandbox.signing import load_signing_key
+from altitudeangel_sandbox.store import connect
+from altitudeangel_sandbox.tokens import AccessTokens
+
+API_BLUEPRINTS = {"flights", "mapdata", "userinfo"}
+
+
+def build_services(settings: Settings) -> Services:
+    """Connect to Redis and build the one owner of each piece of state."""
+    db = connect(settings.redis_url)
+    family_ttl = max(settings.access_token_ttl, settings.refresh_token_ttl)
+    defaults = ClientDefaults(
+        settings.extra_redirect_uris,
+        settings.extra_post_logout_redirect_uris,
+        settings.secret_methods,
+        assertions=not settings.documented_only,
+    )
+    registry = Registry.load(settings.registry_path, defaults, db)
+    reports = FlightReports(db)
+    seed_reports(db, reports, set(registry.users))
+    return Services(
+        settings=settings,
+        db=db,
+        registry=registry,
+        codes=AuthorizationCodes(db, settings.code_ttl),
+        refresh_tokens=RefreshTokens(db, settings.refresh_token_ttl, family_ttl),
+        access_tokens=AccessTokens(db, settings, load_signing_key(db)),
+        consents=Consents(db),
+        pushed=PushedRequests(db, settings.par_ttl),
+        proofs=Proofs(db, settings),
+        reports=reports,
+        faults=Faults(db, settings.faults),
+        metrics=Metrics(),
+    )
+
+
+def configure(app: Flask, settings: Settings, config: Mapping[str, Any]) -> None:
+    """Set Flask's own configuration: the session cookie, CSRF and body limits."""
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        # The client app shares the host 127.0.0.1 and cookies ignore ports: use our own name.
+        SESSION_COOKIE_NAME="aa_sandbox_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=64 * 1024,
+        WTF_CSRF_TIME_LIMIT=3600,
+    )
+    app.config.update({k: v for k, v in config.items() if not k.startswith("SANDBOX_")})
+
+
+def register_blueprints(app: Flask, settings: Settings) -> None:
+    """Mount every endpoint this mode offers at this mode's paths."""
+    app.register_blueprint(authorize.create_blueprint(settings.paths))
+    app.register_blueprint(token_views.create_blueprint(settings))
+    app.register_blueprint(userinfo.create_blueprint(settings.paths))
+    app.register_blueprint(flights.create_blueprint(settings))
+    app.register_blueprint(app.extensions["sandbox"].metrics.blueprint())
+    for module in (login, mapdata, admin, admin_clients, assets):
+        app.register_blueprint(module.bp)
+    # Discovery, logout and pushed requests are not in the platform's public documents.
+    if not settings.documented_only:
+        app.register_blueprint(end_session.create_blueprint(settings.paths))
+        app.register_blueprint(par.create_blueprint(settings.paths))
+        app.register_blueprint(metadata.bp)
+
+
+def count_api_requests(response: Response) -> Response:
+    """Count each resource API request by URL rule and status."""
+    if request.blueprint in API_BLUEPRINTS and request.url_rule is not None:
+        counter = services().metrics.api_requests
+        counter.labels(request.url_rule.rule, str(response.status_code)).inc()
+    return response
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the sandbox: settings from the environment, overridden by ``config``."""
+    config = dict(config or {})
+    settings = load_settings({**os.environ, **config})
+    app = Flask(__name__, static_url_path="/sandbox/static")
+    configure(app, settings, config)
+    app.extensions["sandbox"] = build_services(settings)
+    server = init_authorization_server(app, app.extensions["sandbox"])
+    server.register_endpoint(end_session.SandboxEndSession)
+    server.register_client_auth_method(PRIVATE_KEY_JWT, PrivateKeyJWT())
+    server.register_hook("before_get_authorization_grant", par.use_pushed_parameters)
+    register_blueprints(app, settings)
+    register_error_handlers(app)
+    app.after_request(count_api_requests)
+    app.after_request(drip_if_noted)
+    app.after_request(nonce_giver(app.extensions["sandbox"].proofs))
+    return app

@@ -1,0 +1,163 @@
+"""The authorization endpoint: check the client, sign the user in, ask consent, issue a code."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from authlib.oauth2.rfc6749 import (
+    AccessDeniedError,
+    InvalidRequestError,
+    OAuth2Error,
+    UnsupportedResponseTypeError,
+)
+from flask import Blueprint, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+from wtforms import SubmitField
+
+from altitudeangel_sandbox.clients import Client
+from altitudeangel_sandbox.context import services
+from altitudeangel_sandbox.grants import AuthorizationCodeGrant
+from altitudeangel_sandbox.login import LogoutForm, signed_in_user
+from altitudeangel_sandbox.oauth import Issuer, authorization_server
+from altitudeangel_sandbox.registry import User
+from altitudeangel_sandbox.settings import Paths
+
+
+class ConsentForm(FlaskForm):
+    """Allow or deny the client's request."""
+
+    allow = SubmitField("Allow")
+    deny = SubmitField("Deny")
+
+
+def error_page(message: str) -> tuple[str, int]:
+    """Render the sandbox's own error page: never redirect to an unverified redirect URI."""
+    return render_template("sandbox/error.html", title="Authorization failed", message=message), 400
+
+
+def authorization_request() -> MultiDict[str, str] | tuple[str, int]:
+    """Return the request's parameters: the pushed ones when it names a request_uri (RFC 9126)."""
+    state = services()
+    if state.settings.documented_only or "request_uri" not in request.args:
+        return request.args
+    pushed = state.pushed.find(request.args["request_uri"], request.args.get("client_id"))
+    if pushed is None:
+        return error_page("The request_uri is unknown, expired, used or another application's.")
+    g.pushed_request = pushed
+    return MultiDict(pushed.params)
+
+
+def requesting_client(params: MultiDict[str, str]) -> Client | tuple[str, int]:
+    """Return the client if it exists and named one of its redirect URIs; else an error page."""
+    for name in ("client_id", "redirect_uri"):
+        if len(params.getlist(name)) > 1:
+            return error_page(f"The request repeats the {name} parameter.")
+    client = services().registry.client(params.get("client_id"))
+    if client is None:
+        return error_page("The application is not registered with this server (unknown client_id).")
+    redirect_uri = params.get("redirect_uri")
+    if not redirect_uri:
+        return error_page("The request has no redirect_uri.")
+    if not client.check_redirect_uri(redirect_uri):
+        return error_page("The redirect_uri is not registered for this application.")
+    return client
+
+
+def must_push(client: Client) -> bool:
+    """Return whether this plain (not pushed) request should have been pushed first."""
+    settings = services().settings
+    if settings.documented_only or "pushed_request" in g:
+        return False
+    return settings.require_par or client.require_pushed_authorization_requests
+
+
+def error_redirect(error: OAuth2Error, params: MultiDict[str, str]) -> Response:
+    """Send an OAuth error back to the client's verified redirect URI, with ``iss``."""
+    server = authorization_server()
+    if error.redirect_uri is None:
+        error.redirect_uri = params["redirect_uri"]
+    if error.state is None:
+        error.state = params.get("state")
+    if isinstance(error, UnsupportedResponseTypeError):
+        error.description = "Only response_type=code is supported."
+    response: Response = server.handle_error_response(None, error)
+    Issuer(services()).add_issuer_parameter(server, response)
+    return response
+
+
+def issue_code(grant: AuthorizationCodeGrant, user: User | None) -> ResponseReturnValue:
+    """Redirect back with a code for ``user``, or with access_denied when ``user`` is None."""
+    pushed = g.get("pushed_request")
+    if pushed is not None and not services().pushed.spend(pushed):
+        return error_page("The request_uri was already used. Start again from the application.")
+    server = authorization_server()
+    response: Response = server.create_authorization_response(grant=grant, grant_user=user)
+    return response
+
+
+def decline(params: MultiDict[str, str]) -> ResponseReturnValue:
+    """Redirect back with access_denied and the request's state, pushed or not (§4.1.2.1)."""
+    pushed = g.get("pushed_request")
+    if pushed is not None and not services().pushed.spend(pushed):
+        return error_page("The request_uri was already used. Start again from the application.")
+    return error_redirect(AccessDeniedError(), params)
+
+
+def authorize() -> ResponseReturnValue:
+    """Validate the request, then sign in, then consent (unless remembered), then redirect."""
+    params = authorization_request()
+    if not isinstance(params, MultiDict):
+        return params
+    client = requesting_client(params)
+    if not isinstance(client, Client):
+        return client
+    if must_push(client):
+        refusal = InvalidRequestError("This application must push its authorization requests.")
+        return error_redirect(refusal, params)
+    user = signed_in_user()
+    try:
+        grant = authorization_server().get_consent_grant(end_user=user)
+    except OAuth2Error as error:
+        return error_redirect(error, params)
+    if user is None:
+        return redirect(url_for("login.login") + "?" + urlencode({"next": request.full_path}))
+    scope = grant.request.scope
+    consents = services().consents
+    if request.method == "GET":
+        asked = params.get("prompt") == "consent"
+        if not asked and consents.remembered(user.username, client.client_id, scope):
+            return issue_code(grant, user)
+        return consent_page(client, user, scope)
+    form = ConsentForm()
+    if not form.validate_on_submit():
+        return error_page("The consent form expired. Start signing in again from the application.")
+    if not form.allow.data:
+        return decline(params)
+    consents.remember(user.username, client.client_id, scope)
+    return issue_code(grant, user)
+
+
+def consent_page(client: Client, user: User, scope: str) -> str:
+    """Ask the user to allow the client the requested scopes."""
+    descriptions = services().registry.scopes
+    scopes = [(name, descriptions.get(name, name)) for name in scope.split()]
+    logout = LogoutForm(next=request.full_path)
+    return render_template(
+        "sandbox/consent.html",
+        client=client,
+        user=user,
+        scopes=scopes,
+        form=ConsentForm(),
+        logout=logout,
+        action=request.full_path,
+    )
+
+
+def create_blueprint(paths: Paths) -> Blueprint:
+    """Return the authorization endpoint's blueprint at this mode's path."""
+    bp = Blueprint("authorize", __name__)
+    bp.add_url_rule(paths.authorize, "authorize", authorize, methods=["GET", "POST"])
+    return bp

@@ -1,0 +1,149 @@
+"""The Authlib authorization server: its grants, token issuing, and the token and revoke views."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import InvalidClientError, OAuth2Error
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc9207 import IssuerParameter
+from flask import Flask, Response, current_app, g, request
+
+from altitudeangel_sandbox.clients import GRANT_TYPES, TOKEN_AUTH_METHODS, Client
+from altitudeangel_sandbox.context import Services, services
+from altitudeangel_sandbox.grants import (
+    AuthorizationCodeGrant,
+    ClientCredentialsGrant,
+    S256CodeChallenge,
+    TokenOwner,
+)
+from altitudeangel_sandbox.refresh import RefreshToken
+from altitudeangel_sandbox.refresh_grant import RefreshTokenGrant
+from altitudeangel_sandbox.tokens import AccessToken
+
+BEARER = "Bearer"
+DPOP = "DPoP"
+ACCESS_HINT = "access_token"
+
+
+class SandboxAuthorizationServer(AuthorizationServer):
+    """Authlib's server with RFC 6749 §5.2 answers: a failed client authentication is a 401."""
+
+    def handle_error_response(self, request: Any, error: OAuth2Error) -> Response:
+        """Answer every ``invalid_client`` with 401, whichever way the client authenticated."""
+        if isinstance(error, InvalidClientError):
+            error.status_code = 401
+        response: Response = super().handle_error_response(request, error)
+        return response
+
+
+class Issuer(IssuerParameter):
+    """RFC 9207: name the issuer in authorization responses, unless switched off."""
+
+    def __init__(self, services: Services):
+        self._settings = services.settings
+
+    def get_issuer(self) -> str | None:
+        """Return the issuer, or nothing when responses must not carry it."""
+        settings = self._settings
+        return settings.issuer if settings.iss_in_authorization_response else None
+
+
+class Revocation(RevocationEndpoint):
+    """RFC 7009: a refresh token takes its family with it; an access token is denylisted."""
+
+    CLIENT_AUTH_METHODS = list(TOKEN_AUTH_METHODS)
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
+        """Find the token as the hinted type first, then as the other."""
+        state = services()
+        finders = [state.refresh_tokens.find, state.access_tokens.read]
+        if token_type_hint == ACCESS_HINT:
+            finders.reverse()
+        for find in finders:
+            found = find(token_string)
+            if found is not None:
+                return found
+        return None
+
+    def revoke_token(self, token: RefreshToken | AccessToken, request: Any) -> None:
+        """Revoke the token at once and note which kind it was for the metrics."""
+        state = services()
+        if isinstance(token, RefreshToken):
+            state.refresh_tokens.revoke(token)
+            g.revoked_kind = "refresh_token"
+        else:
+            state.access_tokens.revoke(token)
+            g.revoked_kind = "access_token"
+
+
+def issue_tokens(
+    grant_type: str,
+    client: Client,
+    user: TokenOwner | None = None,
+    scope: str | None = None,
+    expires_in: int | None = None,
+    include_refresh_token: bool = True,
+) -> dict[str, Any]:
+    """Issue the token response for one grant; store what must be stored."""
+    state = services()
+    granted = " ".join(dict.fromkeys((scope or "").split()))
+    person = user.user if user else None
+    subject = person.aa_id if person else client.client_id
+    family = user.family if user else None
+    jkt = g.get("dpop_jkt")
+    access_token = state.access_tokens.issue(client.client_id, subject, granted, family, jkt)
+    token: dict[str, Any] = {
+        "access_token": access_token,
+        "token_type": DPOP if jkt else BEARER,
+        "expires_in": state.settings.access_token_ttl,
+        "scope": granted,
+    }
+    if include_refresh_token and user is not None and person is not None:
+        # RFC 9449 §5: a public client's refresh token is bound to its key; a confidential
+        # client's is bound to its client authentication already.
+        bound = jkt if client.is_public else None
+        token["refresh_token"] = state.refresh_tokens.issue(
+            client.client_id, person.username, user.granted_scope, user.family, bound
+        )
+    return token
+
+
+def save_token(token: dict[str, Any], request: Any) -> None:
+    """Do nothing: tokens are stored as they are issued."""
+
+
+def init_authorization_server(app: Flask, state: Services) -> SandboxAuthorizationServer:
+    """Build the authorization server for ``app`` from the sandbox's services."""
+    server = SandboxAuthorizationServer()
+    server.init_app(app, query_client=state.registry.client, save_token=save_token)
+    server.scopes_supported = list(state.registry.scopes)
+    server.register_token_generator("default", issue_tokens)
+    server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True)])
+    server.register_grant(RefreshTokenGrant)
+    server.register_grant(ClientCredentialsGrant)
+    server.register_endpoint(Revocation)
+    server.register_extension(Issuer(state))
+    app.extensions["sandbox_oauth"] = server
+    return server
+
+
+def allow_plain_http() -> None:
+    """Let Authlib serve plain HTTP in this process, which only the sandbox's entry points own."""
+    # The sandbox serves http:// by design, also under docker-compose host names that are
+    # not loopback, which Authlib refuses unless this process-wide switch is set.
+    os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
+
+
+def authorization_server() -> SandboxAuthorizationServer:
+    """Return the current app's authorization server."""
+    server: SandboxAuthorizationServer = current_app.extensions["sandbox_oauth"]
+    return server
+
+
+def grant_type_label() -> str:
+    """Return the request's grant type as a metrics label of bounded cardinality."""
+    grant_type = request.form.get("grant_type", "")
+    return grant_type if grant_type in GRANT_TYPES else "unsupported"

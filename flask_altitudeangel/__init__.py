@@ -35,6 +35,7 @@ from flask_altitudeangel.errors import (
     InsufficientScope,
     SignInFailed,
     SignInRequired,
+    StorageUnavailable,
 )
 from flask_altitudeangel.records import (
     ApiCall,
@@ -69,6 +70,7 @@ __all__ = [
     "Refresh",
     "SignInFailed",
     "SignInRequired",
+    "StorageUnavailable",
     "TokenFacts",
     "connect_redis",
     "fingerprint",

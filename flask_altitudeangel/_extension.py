@@ -18,11 +18,13 @@ from flask_altitudeangel._oauth import OAuthClient
 from flask_altitudeangel._redis import connect
 from flask_altitudeangel._signin.pending import PendingSignIns
 from flask_altitudeangel._signin.views import create_blueprint
-from flask_altitudeangel._state import NAME, AppState, announce_refresh
+from flask_altitudeangel._state import NAME, AppState, announce_refresh, current_state
 from flask_altitudeangel._tokens import TokenLifecycle
+from flask_altitudeangel._tokens.store import RedisTokenStore
 from flask_altitudeangel.errors import ConfigError, SignInRequired
 from flask_altitudeangel.records import Login, TokenFacts
 from flask_altitudeangel.signals import signed_out
+from flask_altitudeangel.storage import TokenStorage
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -34,7 +36,9 @@ class AltitudeAngel:
     Create it bare and bind it (``aa = AltitudeAngel(); aa.init_app(app)``) or at once
     (``AltitudeAngel(app)``). Settings come from ``app.config`` under ``AA_*`` names; see
     docs/extension.md. ``redis`` is the client the extension keeps its state in (tokens,
-    pending sign-ins, locks); without one, ``AA_REDIS_URL`` names the server.
+    pending sign-ins, locks); without one, ``AA_REDIS_URL`` names the server. ``storage``
+    keeps the tokens, refresh locks and idle index instead (a ``TokenStorage``, see
+    ``flask_altitudeangel.storage``); pending sign-ins stay in Redis.
     """
 
     def __init__(
@@ -42,16 +46,20 @@ class AltitudeAngel:
         app: Flask | None = None,
         *,
         redis: Any = None,
+        storage: TokenStorage | None = None,
         url_prefix: str = "",
         setting_names: Mapping[str, str] | None = None,
     ) -> None:
         self._redis = redis
+        self._storage = storage
         self._url_prefix = url_prefix
         self._names = setting_names
         if app is not None:
             self.init_app(app)
 
-    def init_app(self, app: Flask, *, redis: Any = None) -> None:
+    def init_app(
+        self, app: Flask, *, redis: Any = None, storage: TokenStorage | None = None
+    ) -> None:
         """Read and check the settings, connect, and mount the sign-in routes.
 
         ``setting_names`` (given to the constructor) maps ``AA_*`` keys to the names the
@@ -62,25 +70,26 @@ class AltitudeAngel:
         cipher = Cipher(config.token_encryption_keys, str(app.config.get("SECRET_KEY") or ""))
         oauth = OAuthClient(config)
         secure = bool(app.config.get("SESSION_COOKIE_SECURE"))
-        app.extensions[NAME] = AppState(
+        kept = storage or self._storage or RedisTokenStore(client, cipher, config.redis_key_prefix)
+        state = AppState(
             config=config,
             oauth=oauth,
             pending=PendingSignIns(client, cipher, config.redis_key_prefix, "aa_signin_", secure),
-            tokens=TokenLifecycle(config, client, cipher, oauth, announce_refresh),
+            tokens=TokenLifecycle(config, kept, oauth, announce_refresh),
             http=pool(config.http_connect_timeout, config.http_read_timeout),
         )
-        app.register_blueprint(create_blueprint(), url_prefix=self._url_prefix)
+        app.extensions[NAME] = state
+        app.register_blueprint(create_blueprint(state), url_prefix=self._url_prefix)
 
     @property
     def config(self) -> Config:
         """The current app's settings, as read and checked at start-up."""
-        return AppState.get().config
+        return current_state().config
 
     @property
     def current_login(self) -> Login | None:
         """The signed-in user of this request, or None; a login past its limits is ended."""
-        state = AppState.get()
-        return _session.current(state.config, state.tokens)
+        return current_state().current_login()
 
     @property
     def user_api(self) -> ApiClient:
@@ -88,17 +97,18 @@ class AltitudeAngel:
 
         Raises SignInRequired when nobody is signed in, or when the grant no longer works.
         """
-        return AppState.get().user_api()
+        return current_state().user_api()
 
     @property
     def client_api(self) -> ApiClient:
         """Call APIs with the app's own client-credentials token, shared by every worker."""
-        return AppState.get().client_api()
+        return current_state().client_api()
 
     def token_facts(self) -> TokenFacts | None:
         """Describe the signed-in user's tokens (scopes, expiry, claims); never the tokens."""
-        login = self.current_login
-        return AppState.get().tokens.facts(login.login_id) if login else None
+        state = current_state()
+        login = state.current_login()
+        return state.tokens.facts(login.login_id) if login else None
 
     def sign_in_url(
         self, next_path: str | None = None, scopes: tuple[str, ...] = (), add_scope: str = ""
@@ -113,7 +123,7 @@ class AltitudeAngel:
 
     def sign_out(self) -> None:
         """End this request's login now: revoke its grant, delete its tokens, clear the session."""
-        _session.end(AppState.get().tokens, wait=True, reason="signed_out")
+        _session.end(current_state().tokens, wait=True, reason="signed_out")
 
     def sweep_idle_logins(self, now: float | None = None) -> int:
         """Revoke the grants of logins idle past their limit and forget them; return how many.
@@ -121,7 +131,7 @@ class AltitudeAngel:
         A session that idles out in Redis ends the sign-in here but not its grant at the
         authorization server; run this every few minutes (a ``flask`` command, cron).
         """
-        tokens = AppState.get().tokens
+        tokens = current_state().tokens
         swept = 0
         while batch := tokens.idle_logins(time.time() if now is None else now):
             for login_id in batch:
@@ -136,8 +146,7 @@ def login_required(view: Callable[P, T]) -> Callable[P, T]:
 
     @functools.wraps(view)
     def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
-        state = AppState.get()
-        if _session.current(state.config, state.tokens) is None:
+        if current_state().current_login() is None:
             raise SignInRequired()
         return view(*args, **kwargs)
 

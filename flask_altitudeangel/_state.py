@@ -15,7 +15,7 @@ from flask_altitudeangel._oauth import OAuthClient
 from flask_altitudeangel._signin.pending import PendingSignIns
 from flask_altitudeangel._tokens import TokenLifecycle
 from flask_altitudeangel.errors import ApiError, SignInRequired
-from flask_altitudeangel.records import ApiCall, Refresh
+from flask_altitudeangel.records import ApiCall, Login, Refresh
 from flask_altitudeangel.signals import api_called, token_refreshed
 
 NAME = "altitudeangel"
@@ -24,7 +24,11 @@ TOKEN_OF_REQUEST = "altitudeangel_request_token"  # nosec B105 - a name in flask
 
 @dataclass(frozen=True)
 class AppState:
-    """What the extension keeps for one app, in ``app.extensions["altitudeangel"]``."""
+    """What the extension keeps for one app, in ``app.extensions["altitudeangel"]``.
+
+    Its sign-in views are given it when the app is bound; everything else reaches it through
+    ``current_state``, the one place it is looked up.
+    """
 
     config: Config
     oauth: OAuthClient
@@ -32,10 +36,8 @@ class AppState:
     tokens: TokenLifecycle
     http: urllib3.PoolManager
 
-    @classmethod
-    def get(cls) -> AppState:
-        state: AppState = current_app.extensions[NAME]
-        return state
+    def current_login(self) -> Login | None:
+        return _session.current(self.config, self.tokens)
 
     def user_api(self) -> ApiClient:
         return ApiClient(self.http, _UserToken(self), self.oauth.servers, announce_call)
@@ -45,6 +47,12 @@ class AppState:
 
     def fixed_token_api(self, token: Credential) -> ApiClient:
         return ApiClient(self.http, _FixedToken(token), self.oauth.servers, announce_call)
+
+
+def current_state() -> AppState:
+    """Return the extension's state of the app handling this request (or command)."""
+    state: AppState = current_app.extensions[NAME]
+    return state
 
 
 class _UserToken:
@@ -58,7 +66,7 @@ class _UserToken:
         self._token: Any = None
 
     def token(self) -> Credential:
-        login = _session.current(self._state.config, self._state.tokens)
+        login = self._state.current_login()
         if login is None:
             raise SignInRequired()
         self._login_id = login.login_id

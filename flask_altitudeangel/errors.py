@@ -91,6 +91,16 @@ class AuthServerUnavailable(AltitudeAngelError):
     retry_after = 5
 
 
+class StorageUnavailable(AltitudeAngelError):
+    """The app's own store (its Redis, or the token storage given) did not answer in time."""
+
+    code = 503
+    kind = "storage_unavailable"
+    title = "Signing in is unavailable just now"
+    text = "This app could not reach its session store. Please try again in a moment."
+    retry_after = 5
+
+
 class ApiError(AltitudeAngelError):
     """A call to an API answered in a way the app cannot use."""
 

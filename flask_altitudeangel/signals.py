@@ -18,6 +18,14 @@ from blinker import Namespace
 
 _signals = Namespace()
 
+before_sign_in = _signals.signal("altitudeangel.before-sign-in")
+before_sign_in.__doc__ = (
+    "A sign-in is about to start (``step`` is ``login``) or to finish (``callback``), before "
+    "anything is read or written. A receiver may refuse it: return a Response (the first one "
+    "returned is sent as the answer), or raise an exception your app handles (an HTTPException "
+    "such as a 429 renders as itself). Return None to let it go on."
+)
+
 signed_in = _signals.signal("altitudeangel.signed-in")
 signed_in.__doc__ = "A user signed in: ``login`` (a Login)."
 

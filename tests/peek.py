@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from flask_altitudeangel import Config
 from flask_altitudeangel._tokens import TokenLifecycle
-from flask_altitudeangel._tokens.store import TokenStore, UserToken
+from flask_altitudeangel._tokens.store import RedisTokenStore, UserToken
 
 SESSION_KEY = "altitudeangel"
 
@@ -27,9 +27,9 @@ def config(app: Flask) -> Config:
     return found
 
 
-def token_store(app: Flask) -> TokenStore:
+def token_store(app: Flask) -> RedisTokenStore:
     """Return the app's token store (the extension's one owner of stored tokens)."""
-    store: TokenStore = app.extensions["altitudeangel"].tokens._store
+    store: RedisTokenStore = app.extensions["altitudeangel"].tokens._store
     return store
 
 

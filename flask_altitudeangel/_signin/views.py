@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import time
+from collections.abc import Callable
+from typing import ParamSpec
 from urllib.parse import urlencode
 
 from flask import (
@@ -17,6 +20,7 @@ from flask import (
     request,
     url_for,
 )
+from redis.exceptions import RedisError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
@@ -30,21 +34,25 @@ from flask_altitudeangel._signin.pending import PendingSignIn
 from flask_altitudeangel._signin.redirects import safe_next
 from flask_altitudeangel._state import NAME, AppState
 from flask_altitudeangel._tokens import UserToken, token_from_response
-from flask_altitudeangel.errors import ApiError, SignInFailed, TokenRejected
-from flask_altitudeangel.signals import code_exchanged, sign_in_failed, signed_in
+from flask_altitudeangel.errors import ApiError, SignInFailed, StorageUnavailable, TokenRejected
+from flask_altitudeangel.signals import before_sign_in, code_exchanged, sign_in_failed, signed_in
 
+P = ParamSpec("P")
 log = logging.getLogger("flask_altitudeangel")
 ACCESS_DENIED = "access_denied"
 
 
-def create_blueprint() -> Blueprint:
-    """Build the sign-in blueprint; each view finds the current app's state."""
+def create_blueprint(state: AppState) -> Blueprint:
+    """Build the sign-in blueprint of one app, whose views use that app's ``state``."""
     bp = Blueprint(NAME, __name__, template_folder="../templates")
 
     @bp.get("/login")
+    @_store_errors
     def login() -> Response:
         """Start a sign-in: remember the attempt, send the browser to the authorize page."""
-        state = AppState.get()
+        refused = _before_sign_in("login")
+        if refused is not None:
+            return refused
         config = state.config
         next_path = safe_next(request.args.get("next"), config.after_sign_in, NAME)
         current = _session.current(config, state.tokens)
@@ -68,9 +76,12 @@ def create_blueprint() -> Blueprint:
         return response
 
     @bp.get("/callback")
+    @_store_errors
     def callback() -> Response:
         """Finish a sign-in: check the response, exchange the code, start a fresh session."""
-        state = AppState.get()
+        refused = _before_sign_in("callback")
+        if refused is not None:
+            return refused
         params = request.args
         default_next = state.config.after_sign_in
         if not callback_params_are_sound(params):
@@ -87,9 +98,9 @@ def create_blueprint() -> Blueprint:
         return _redeem(state, params, pending)
 
     @bp.post("/logout")
+    @_store_errors
     def logout() -> Response:
         """Sign out here, then at the authorization server when it offers an end-session URL."""
-        state = AppState.get()
         origin = request.headers.get("Origin")
         if origin is not None and origin != state.config.origin:
             abort(403)  # a form posted from another site; the host's CSRF check comes on top
@@ -101,7 +112,6 @@ def create_blueprint() -> Blueprint:
     @bp.get("/signed-out")
     def signed_out() -> Response:
         """Say what sign-out ended: this app's session, and the platform's when it came back."""
-        state = AppState.get()
         ended_there = signout.came_back(request.args.get("state"))
         page = render_template(
             "altitudeangel/signed_out.html",
@@ -113,6 +123,27 @@ def create_blueprint() -> Blueprint:
         return _no_store(Response(page, mimetype="text/html"))
 
     return bp
+
+
+def _before_sign_in(step: str) -> Response | None:
+    """Ask the ``before_sign_in`` receivers; the first Response one returns is the answer."""
+    for _receiver, answer in before_sign_in.send(_app(), step=step):
+        if isinstance(answer, Response):
+            return answer
+    return None
+
+
+def _store_errors(view: Callable[P, Response]) -> Callable[P, Response]:
+    """Answer a Redis failure of a sign-in view with the documented 503, not a traceback."""
+
+    @functools.wraps(view)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except RedisError as error:  # pending sign-ins; the token storage raises its own
+            raise StorageUnavailable(f"pending sign-ins: {type(error).__name__}") from None
+
+    return guarded
 
 
 def end_session_url(state: AppState) -> str | None:

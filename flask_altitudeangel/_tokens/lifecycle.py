@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flask_altitudeangel._config import Config
-from flask_altitudeangel._crypto import Cipher
 from flask_altitudeangel._oauth import OAuthClient
 from flask_altitudeangel._tokens.client_token import ClientTokenSource
+from flask_altitudeangel._tokens.model import UserToken
 from flask_altitudeangel._tokens.refresh import Refresher
-from flask_altitudeangel._tokens.store import TokenStore, UserToken
+from flask_altitudeangel._tokens.single_flight import SingleFlight
 from flask_altitudeangel.errors import AuthServerUnavailable, TokenRejected
 from flask_altitudeangel.records import Refresh, TokenFacts, peek_claims
+
+if TYPE_CHECKING:
+    from flask_altitudeangel.storage import TokenStorage
 
 log = logging.getLogger(__name__)
 
@@ -24,27 +27,26 @@ class TokenLifecycle:
     def __init__(
         self,
         config: Config,
-        redis: Any,
-        cipher: Cipher,
+        storage: TokenStorage,
         oauth: OAuthClient,
         on_refresh: Callable[[str, Refresh], None],
     ) -> None:
         # The lock outlives a token request that answers within the timeouts; its holder
-        # extends it while a slower answer still trickles in (refresh.keep_alive).
+        # extends it while a slower answer still trickles in (single_flight.keep_alive).
         lock_ttl = config.http_connect_timeout + config.http_read_timeout + 2
-        prefix = config.redis_key_prefix
+        flight = SingleFlight(storage, lock_ttl, config.refresh_wait)
         self._oauth = oauth
-        self._store = TokenStore(redis, cipher, config.session_absolute_timeout, lock_ttl, prefix)
+        self._store = storage
+        self._keep_for = config.session_absolute_timeout
         self._refresher = Refresher(
-            self._store, oauth, config.refresh_margin, config.refresh_wait, on_refresh
+            storage, oauth, flight, config.refresh_margin, self.end, on_refresh
         )
-        self.client = ClientTokenSource(
-            redis, cipher, oauth, lock_ttl, config.refresh_wait, prefix, config.dpop
-        )
+        self.client = ClientTokenSource(storage, oauth, flight, config.dpop)
 
     def start(self, login_id: str, token: UserToken, idle_deadline: int) -> UserToken:
         """Store the first tokens of a new login."""
-        return self._store.create(login_id, token, idle_deadline)
+        keep_until = token.obtained_at + self._keep_for
+        return self._store.create(login_id, token, idle_deadline, keep_until)
 
     def current(self, login_id: str) -> UserToken:
         """Return a token that is not about to expire, refreshing it (once, anywhere) if it is."""
@@ -84,8 +86,7 @@ class TokenLifecycle:
         Only an explicit sign-out waits for the revocation (and briefly): every other end of a
         login revokes in the background, so a slow authorization server never holds a user up.
         """
-        token = self._store.get(login_id)
-        self._store.clear(login_id)
+        token = self._store.clear(login_id)
         if token is None or not token.refresh_token:
             return
         if not wait:

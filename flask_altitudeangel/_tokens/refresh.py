@@ -1,9 +1,10 @@
 """Single-flight refresh of user tokens, across threads, workers and hosts.
 
-Per login, one Redis lock (SET NX PX with an owner token) decides who talks to the token
-endpoint. The holder re-reads the store (someone may have refreshed already), refreshes, and
-saves with a compare-and-set on the version. Everyone else waits, bounded, for the new version
-and uses it: a rotating refresh token is spent exactly once.
+Per login, one storage lock decides who talks to the token endpoint (``SingleFlight``). The
+holder re-reads the store (someone may have refreshed already), refreshes, and saves with a
+compare-and-set on the version. Everyone else waits, bounded, for the new version and uses it:
+a rotating refresh token is spent exactly once. Every way a refresh ends a login revokes what
+is left of its grant, but ``invalid_grant``: the server has ended that one already.
 """
 
 from __future__ import annotations
@@ -11,22 +12,22 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-
-from redis.exceptions import LockError, RedisError
-from redis.lock import Lock
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flask_altitudeangel._dpop import DPoPKey
 from flask_altitudeangel._metrics import LOCK_WAIT_SECONDS, REFRESHES
 from flask_altitudeangel._oauth import OAuthClient
-from flask_altitudeangel._tokens.store import TokenStore, UserToken, token_from_response
+from flask_altitudeangel._tokens.model import UserToken, token_from_response
+from flask_altitudeangel._tokens.single_flight import SingleFlight
 from flask_altitudeangel.errors import AuthServerUnavailable, SignInRequired, TokenRejected
 from flask_altitudeangel.records import Refresh, fingerprint
 
+if TYPE_CHECKING:
+    from flask_altitudeangel.storage import TokenStorage
+
 JITTER = 0.2  # refresh up to 20 % earlier than the margin, at random
-# Short polls: a refresh takes a token round trip, and waiters should not oversleep it.
-POLL_FIRST, POLL_MAX = 0.005, 0.05
+DEAD_GRANT = "invalid_grant"  # the one refusal that says the grant is gone already
 
 
 class Refresher:
@@ -34,16 +35,18 @@ class Refresher:
 
     def __init__(
         self,
-        store: TokenStore,
+        store: TokenStorage,
         oauth: OAuthClient,
+        flight: SingleFlight,
         margin: int,
-        wait: float,
+        end: Callable[[str, bool], None],
         on_refresh: Callable[[str, Refresh], None] | None = None,
     ) -> None:
+        self._end = end  # how every login ends: its tokens forgotten, its grant revoked
         self._store = store
         self._oauth = oauth
+        self._flight = flight
         self._margin = margin
-        self._wait = wait
         self._on_refresh = on_refresh
         self._local = threading.local()  # what this thread's last refresh sent
 
@@ -61,14 +64,12 @@ class Refresher:
     def refresh(self, login_id: str, stale: UserToken, reason: str) -> UserToken:
         """Replace ``stale`` with a newer token: refresh it, or wait for whoever is."""
         started = time.monotonic()
-        lock = self._store.lock(login_id)
-        if lock.acquire(blocking=False):
-            try:
-                token, role = self._refresh_holding_lock(login_id, stale, lock)
-            finally:
-                _release(lock)
-        else:
-            token, role = self._wait_for_newer(login_id, stale, lock), "waited"
+        (token, role), held = self._flight.run(
+            login_id,
+            lambda: self._refresh_holding_lock(login_id, stale),
+            lambda: self._newer_than(login_id, stale),
+        )
+        if not held:
             LOCK_WAIT_SECONDS.observe(time.monotonic() - started)
         if self._on_refresh is not None:
             seconds = time.monotonic() - started
@@ -79,9 +80,7 @@ class Refresher:
             self._on_refresh(login_id, event)
         return token
 
-    def _refresh_holding_lock(
-        self, login_id: str, stale: UserToken, lock: Lock
-    ) -> tuple[UserToken, str]:
+    def _refresh_holding_lock(self, login_id: str, stale: UserToken) -> tuple[UserToken, str]:
         current = self._store.get(login_id)
         if current is None:
             raise SignInRequired()
@@ -93,11 +92,14 @@ class Refresher:
             raise SignInRequired()
         key = DPoPKey.from_jwk(current.dpop_jwk) if current.dpop_jwk else None
         try:
-            with keep_alive(lock):
-                response, self._local.sent = self._oauth.refresh(current.refresh_token, key)
-        except TokenRejected:
-            REFRESHES.labels("invalid_grant").inc()
-            return self._after_rejection(login_id, current), "already_fresh"
+            response, self._local.sent = self._oauth.refresh(current.refresh_token, key)
+        except TokenRejected as error:
+            if error.error == DEAD_GRANT:
+                REFRESHES.labels("invalid_grant").inc()
+                return self._after_rejection(login_id, current), "already_fresh"
+            REFRESHES.labels("refused").inc()
+            self._end(login_id, False)  # invalid_client, a proof refused twice: the grant lives
+            raise SignInRequired() from None
         except AuthServerUnavailable:
             REFRESHES.labels("unavailable").inc()
             raise
@@ -106,13 +108,22 @@ class Refresher:
         except (KeyError, ValueError):  # no access token, or not a Bearer token
             REFRESHES.labels("unavailable").inc()
             raise AuthServerUnavailable("unusable token response") from None
-        saved = self._store.compare_and_set(login_id, current.version, token)
-        if saved is None:  # signed out, or the lock expired and another refresh won
-            saved = self._store.get(login_id)
-            if saved is None:
-                raise SignInRequired()
         REFRESHES.labels("success").inc()
-        return saved, "refreshed"
+        return self._save(login_id, current, token), "refreshed"
+
+    def _save(self, login_id: str, current: UserToken, token: UserToken) -> UserToken:
+        """Save a refreshed token; revoke it if the login ended while the refresh was out."""
+        saved = self._store.compare_and_set(login_id, current.version, token)
+        if saved is not None:
+            return saved
+        latest = self._store.get(login_id)
+        if latest is not None:  # the lock expired and another refresh won: use its token
+            return latest
+        # Signed out meanwhile: sign-out revoked the refresh token this refresh spent, so
+        # the grant lives on in the one just received.
+        if token.refresh_token:
+            self._oauth.revoke_in_background(token.refresh_token)
+        raise SignInRequired()
 
     def _after_rejection(self, login_id: str, spent: UserToken) -> UserToken:
         """Tell a lost race from a dead grant: only the latter signs the user out."""
@@ -122,62 +133,8 @@ class Refresher:
         self._store.clear(login_id)
         raise SignInRequired()
 
-    def _wait_for_newer(self, login_id: str, stale: UserToken, lock: Lock) -> UserToken:
-        """Poll, with backoff, until the holder saves a newer token or the wait runs out."""
-        deadline = time.monotonic() + self._wait
-        delay = POLL_FIRST
-        while time.monotonic() < deadline:
-            time.sleep(delay)
-            delay = min(delay * 2, POLL_MAX)
-            released = not lock.locked()
-            # Read the version after the lock: a holder saves before it releases.
-            newer = self._newer_than(login_id, stale)
-            if newer is not None:
-                return newer
-            if released:
-                break  # the holder gave up without a new token (server unavailable)
-        raise AuthServerUnavailable("refresh still in progress elsewhere", retry_after=1)
-
-    def _newer_than(self, login_id: str, stale: UserToken) -> UserToken | None:
-        version = self._store.version(login_id)
-        if version is None:
-            raise SignInRequired()
-        if version == stale.version:
-            return None
+    def _newer_than(self, login_id: str, stale: UserToken) -> tuple[UserToken, str] | None:
         newer = self._store.get(login_id)
         if newer is None:
             raise SignInRequired()
-        return newer
-
-
-@contextmanager
-def keep_alive(lock: Lock) -> Iterator[None]:
-    """Extend ``lock`` while the block runs, however long the token endpoint takes to answer.
-
-    The HTTP timeouts bound each socket read, not the whole answer: a server that sends its
-    answer a byte at a time can outlast the lock. Were the lock to expire meanwhile, another
-    request would spend the same refresh token, and a server with reuse detection would revoke
-    the whole grant. If this process dies, the lock still expires on its own.
-    """
-    done = threading.Event()
-
-    def extend() -> None:
-        while not done.wait(lock.timeout / 3):  # type: ignore[operator]
-            try:
-                lock.reacquire()
-            except (LockError, RedisError):
-                return  # lost already, or Redis is gone: nothing left to keep
-
-    keeper = threading.Thread(target=extend, name="aa-lock-keeper", daemon=True)
-    keeper.start()
-    try:
-        yield
-    finally:
-        done.set()
-        keeper.join()
-
-
-def _release(lock: Lock) -> None:
-    # The lock may have expired while we held it; then it is someone else's to release.
-    with suppress(LockError):
-        lock.release()
+        return (newer, "waited") if newer.version != stale.version else None

@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_altitudeangel import ConfigError, connect_redis
 from portal import account, errors, flights, health, hooks, trace
-from portal.extensions import aa, csrf
+from portal.extensions import aa, csrf, platform
 from portal.logs import configure_logging
 from portal.platform import FlightIdConverter
 from portal.rate_limits import SignInRateLimit
@@ -21,7 +21,6 @@ from portal.sessions import RedisSessions
 from portal.settings import Settings, SettingsError, load_settings
 
 SESSION_COOKIE = "portal_session"
-SIGN_IN_ROUTES = ("altitudeangel.login", "altitudeangel.callback")
 
 
 def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
@@ -88,19 +87,18 @@ def register_extensions(app: Flask, settings: Settings) -> None:
         aa.init_app(app, redis=redis)  # reads the server's metadata, when it has any
     except ConfigError as error:
         raise SettingsError(str(error)) from None
+    platform.init_app(app, redis)
     limit_sign_ins(app, settings)
     trace.recorder.init_app(app, redis, settings)
 
 
 def limit_sign_ins(app: Flask, settings: Settings) -> None:
     """Rate-limit starting and finishing a sign-in per client address: each writes to Redis."""
-    limit = SignInRateLimit(
+    SignInRateLimit(
         limiter_storage_uri(settings.redis_url),
         limiter_storage_options(settings),
         settings.login_rate_limit,
-    )
-    for endpoint in SIGN_IN_ROUTES:
-        app.view_functions[endpoint] = limit(app.view_functions[endpoint])
+    ).init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

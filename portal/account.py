@@ -9,8 +9,7 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from flask_altitudeangel import SCOPES, SignInRequired, login_required
-from portal.extensions import aa
-from portal.platform import platform
+from portal.extensions import aa, platform
 
 bp = Blueprint("account", __name__)
 

@@ -19,6 +19,7 @@ from flask_altitudeangel import (
     InsufficientScope,
     SignInFailed,
     SignInRequired,
+    StorageUnavailable,
 )
 from portal import metrics
 from portal.messages import PAGES, Message
@@ -42,6 +43,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(NotFound, lambda e: render_error(404, "not_found"))
     app.register_error_handler(SessionStoreUnavailable, store_unavailable)
     app.register_error_handler(RedisError, store_unavailable)
+    app.register_error_handler(StorageUnavailable, store_unavailable)
     app.register_error_handler(CSRFError, lambda e: render_error(400, "csrf"))
     app.register_error_handler(SignInsTooFast, rate_limited)
     app.register_error_handler(HTTPException, http_error)

@@ -8,8 +8,9 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from werkzeug.wrappers import Response
 
 from flask_altitudeangel import login_required
+from portal.extensions import platform
 from portal.forms import COMMON_TIMEZONES, FlightReportForm
-from portal.platform import Conflict, ValidationFailed, platform
+from portal.platform import Conflict, ValidationFailed
 from portal.sketch import SIZE, draw, surroundings
 
 bp = Blueprint("flights", __name__, url_prefix="/flight-reports")

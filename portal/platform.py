@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlencode
+from weakref import WeakKeyDictionary
 
-from flask import current_app
+from flask import Flask, current_app
 from werkzeug.routing import BaseConverter
 
-from flask_altitudeangel import ApiClient, ApiError, ApiResponse
-from portal.extensions import aa
+from flask_altitudeangel import AltitudeAngel, ApiClient, ApiError, ApiResponse
 from portal.filed import FiledReports
 from portal.map_reports import own_reports
 from portal.models import BoundingBox, FlightReport, MapFeature, ReportPage, UserProfile
@@ -27,7 +27,6 @@ T = TypeVar("T")
 # A flight id as the platform issues them (GUIDs; letters, digits, "-" and "_" at most). Any
 # other id is refused before a request is built: "..", "%2F" and the like never reach the API.
 FLIGHT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-CAN_LIST = "portal_platform_lists_reports"
 MAX_SPAN = 1.9  # degrees: the platform's map data answers boxes of up to 2 degrees a side
 MARGIN = 0.05  # degrees around a report, so its whole circle is in the box
 
@@ -54,25 +53,47 @@ class FlightIdConverter(BaseConverter):
     regex = FLIGHT_ID.pattern
 
 
+@dataclass
+class _Bound:
+    """What the platform client keeps for one app."""
+
+    filed: FiledReports
+    lists_reports: bool | None = None  # whether GET /flightReport exists; None: not asked yet
+
+
 class PlatformApi:
     """The flight reports, user profile and map data endpoints, at the current app's API URL.
 
     Where the platform offers no ``GET /flightReport`` (its public API has none), a user's
     reports come from what it does document: their own reports in the map data, and those filed
-    through this app (``portal.filed``). Wherever the list exists, it is used.
+    through this app (``portal.filed``). Wherever the list exists, it is used. Created bare and
+    bound to each app with ``init_app``, like the other extensions.
     """
+
+    def __init__(self, aa: AltitudeAngel) -> None:
+        self._aa = aa
+        self._apps: WeakKeyDictionary[Flask, _Bound] = WeakKeyDictionary()
+
+    def init_app(self, app: Flask, redis: Any) -> None:
+        """Keep the app's reports filed here in ``redis``."""
+        self._apps[app] = _Bound(FiledReports(redis))
+
+    @property
+    def _bound(self) -> _Bound:
+        return self._apps[current_app._get_current_object()]  # type: ignore[attr-defined]
 
     @property
     def _base(self) -> str:
-        return aa.config.api_url
+        return self._aa.config.api_url
 
     def list_reports(self, page: int = 1, per_page: int = 20) -> ReportPage:
-        if current_app.extensions.get(CAN_LIST) is False:
+        bound = self._bound
+        if bound.lists_reports is False:
             return self._reports_without_a_list(page, per_page)
         url = f"{self._base}/flightReport?page={int(page)}&per_page={int(per_page)}"
-        answer = aa.user_api.get(url, "list_reports")
-        current_app.extensions[CAN_LIST] = answer.status not in (404, 405)
-        if not current_app.extensions[CAN_LIST]:
+        answer = self._aa.user_api.get(url, "list_reports")
+        bound.lists_reports = answer.status not in (404, 405)
+        if not bound.lists_reports:
             return self._reports_without_a_list(page, per_page)
         return _decode(ReportPage.from_api, _body(answer))
 
@@ -80,29 +101,38 @@ class PlatformApi:
         url = self._report_url(flight_id)
         if not self._can_list():
             return self._report_without_a_list(flight_id)
-        return _decode(FlightReport.from_api, _body(aa.user_api.get(url, "get_report")))
+        return _decode(FlightReport.from_api, _body(self._aa.user_api.get(url, "get_report")))
 
     def create_report(self, draft: dict[str, Any]) -> str:
-        answer = aa.user_api.put(f"{self._base}/flightReport", draft, "create_report")
+        answer = self._aa.user_api.put(f"{self._base}/flightReport", draft, "create_report")
         flight_id = _decode(lambda b: str(b["flightId"]), _body(answer))
         if FLIGHT_ID.fullmatch(flight_id):
-            _filed().remember(_user(), flight_id, draft)
+            self._bound.filed.remember(self._user(), flight_id, draft)
         return flight_id
 
     def complete_report(self, flight_id: str) -> None:
-        _body(aa.user_api.delete(self._report_url(flight_id), "complete_report"))
-        _filed().completed(_user(), flight_id)
+        _body(self._aa.user_api.delete(self._report_url(flight_id), "complete_report"))
+        self._bound.filed.completed(self._user(), flight_id)
 
     def user_profile(self) -> UserProfile:
-        answer = aa.user_api.get(aa.config.userprofile_url, "user_profile")
+        answer = self._aa.user_api.get(self._aa.config.userprofile_url, "user_profile")
         return _decode(UserProfile.from_api, _body(answer))
 
     def map_features(self, box: BoundingBox, api: ApiClient | None = None) -> list[MapFeature]:
         """Read map data in ``box``, with the app's client token unless told otherwise."""
         query = urlencode({"n": box.north, "e": box.east, "s": box.south, "w": box.west})
         url = f"{self._base}/v2/mapdata/geojson?{query}"
-        body = _body((api or aa.client_api).get(url, "map_data"))
+        body = _body((api or self._aa.client_api).get(url, "map_data"))
         return _decode(lambda b: [MapFeature.from_api(f) for f in b.get("features", [])], body)
+
+    def _user(self) -> str:
+        """Name the signed-in user for what is remembered of them across logins."""
+        login = self._aa.current_login
+        if login is not None and login.aa_id:
+            return login.aa_id
+        facts = self._aa.token_facts()
+        subject = (facts.claims or {}).get("sub") if facts else None
+        return str(subject or (login.login_id if login else "anonymous"))
 
     def _report_url(self, flight_id: str) -> str:
         if not FLIGHT_ID.fullmatch(flight_id):
@@ -111,9 +141,9 @@ class PlatformApi:
 
     def _can_list(self) -> bool:
         """Tell whether the platform lists a user's reports; learnt from its first answer."""
-        if current_app.extensions.get(CAN_LIST) is None:
+        if self._bound.lists_reports is None:
             self.list_reports(1, 1)
-        return bool(current_app.extensions[CAN_LIST])
+        return bool(self._bound.lists_reports)
 
     def _reports_without_a_list(self, page: int, per_page: int) -> ReportPage:
         reports = sorted(
@@ -132,17 +162,14 @@ class PlatformApi:
 
     def _known_reports(self) -> dict[str, FlightReport]:
         """The user's reports: those on the map where this app looks, and those filed here."""
-        filed = {r.flight_id: r for r in _filed().all(_user())}
+        filed = {r.flight_id: r for r in self._bound.filed.all(self._user())}
         points = [(r.lat, r.lng) for r in filed.values() if r.lat is not None and r.lng is not None]
         area = current_app.config["PORTAL_SETTINGS"].reports_area
         on_map: dict[str, FlightReport] = {}
         for box in boxes_around(points, area):
-            for report in own_reports(self.map_features(box, aa.user_api)):
+            for report in own_reports(self.map_features(box, self._aa.user_api)):
                 on_map[report.flight_id] = report
         return {**filed, **{i: _merged(r, filed.get(i)) for i, r in on_map.items()}}
-
-
-platform = PlatformApi()
 
 
 def boxes_around(points: list[tuple[float, float]], area: BoundingBox | None) -> list[BoundingBox]:
@@ -175,20 +202,6 @@ def _merged(on_map: FlightReport, filed: FlightReport | None) -> FlightReport:
     if filed is None:
         return on_map
     return replace(filed, reference=on_map.reference, status="current", source="filed here")
-
-
-def _filed() -> FiledReports:
-    return FiledReports(current_app.extensions["portal_redis"])
-
-
-def _user() -> str:
-    """Name the signed-in user for what is remembered of them across logins."""
-    login = aa.current_login
-    if login is not None and login.aa_id:
-        return login.aa_id
-    facts = aa.token_facts()
-    subject = (facts.claims or {}).get("sub") if facts else None
-    return str(subject or (login.login_id if login else "anonymous"))
 
 
 def _body(answer: ApiResponse) -> Any:

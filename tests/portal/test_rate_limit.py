@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 
 from app import create_app
+from flask_altitudeangel import signals
 from tests.portal.conftest import app_environment
 from tests.services import RedisServer, ServiceProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+VIEW_FUNCTIONS = "view_functions"
 
 
 def limited_app(redis: RedisServer, sandbox: ServiceProcess) -> Flask:
@@ -50,3 +56,18 @@ def test_the_callback_has_its_own_limit_per_address(sandbox: ServiceProcess) -> 
         assert client.get("/login", headers=flood).status_code == 302
     finally:
         own.cleanup()
+
+
+def test_the_limit_hooks_in_through_before_sign_in_and_no_view_is_replaced(
+    sandbox: ServiceProcess, redis_server: RedisServer
+) -> None:
+    app = limited_app(redis_server, sandbox)
+    assert signals.before_sign_in.has_receivers_for(app)
+    patched = VIEW_FUNCTIONS + "["  # spelt in two parts so this file does not match itself
+    patching = [
+        str(path.relative_to(ROOT))
+        for path in [ROOT / "app.py", *(ROOT / "portal").rglob("*.py")]
+        + [*(ROOT / "flask_altitudeangel").rglob("*.py")]
+        if patched in path.read_text()
+    ]
+    assert patching == []

@@ -12,7 +12,11 @@ from tests.services import ROOT
 HOSTS = [ROOT / "app.py", ROOT / "wsgi.py", *sorted((ROOT / "portal").rglob("*.py"))]
 HOSTS += sorted((ROOT / "examples").rglob("*.py"))
 PUBLIC_MODULES = {"flask_altitudeangel", "flask_altitudeangel.signals"}
-PUBLIC_MODULES |= {"flask_altitudeangel.errors", "flask_altitudeangel.records"}
+PUBLIC_MODULES |= {
+    "flask_altitudeangel.errors",
+    "flask_altitudeangel.records",
+    "flask_altitudeangel.storage",
+}
 
 
 def extension_imports(path: Path) -> Iterator[tuple[str, str]]:

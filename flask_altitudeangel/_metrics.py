@@ -21,7 +21,8 @@ SIGN_INS = Counter(
 )
 REFRESHES = Counter(
     "altitudeangel_token_refreshes_total",
-    "User token refreshes by outcome: success, invalid_grant, refused, unavailable, lost_race_resolved.",
+    "User token refreshes by outcome: success, invalid_grant, refused, unavailable, "
+    "lost_race_resolved.",
     ["outcome"],
     registry=REGISTRY,
 )

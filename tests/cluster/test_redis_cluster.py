@@ -144,13 +144,13 @@ def test_a_whole_login_works_on_a_redis_cluster(
 
 def test_the_refresh_lock_is_exclusive_on_a_cluster(cluster_app: Flask) -> None:
     tokens = peek.token_store(cluster_app)
-    mine, theirs = tokens.lock("cluster-lock-test"), tokens.lock("cluster-lock-test")
+    mine, theirs = tokens.lock("cluster-lock-test", 5), tokens.lock("cluster-lock-test", 5)
 
-    assert mine.acquire(blocking=False)
+    assert mine.acquire()
     try:
-        assert not theirs.acquire(blocking=False)
-        assert theirs.locked()
+        assert not theirs.acquire()
+        assert theirs.held()
     finally:
         mine.release()
-    assert theirs.acquire(blocking=False)
+    assert theirs.acquire()
     theirs.release()

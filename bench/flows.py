@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
+from altitudeangel_sandbox.processes import DEMO_CLIENT_SECRET, ServiceProcess
+from altitudeangel_sandbox.testing import USERS, SandboxUser
 from bench.page import PER_PAGE, SESSION_COOKIE
-from tests.oauth_driver import USERS, SandboxUser
-from tests.services import DEMO_CLIENT_SECRET, ServiceProcess
 
 # Registered for demo-portal by default; nothing listens there, the driver stops at it.
 REDIRECT_URI = "http://localhost:5000/callback"

@@ -5,12 +5,13 @@ from __future__ import annotations
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.services import ServiceProcess, metric_sum
+from altitudeangel_sandbox.processes import ServiceProcess, metric_sum
+from bench.services import METRICS_TOKEN
 
 
 def samples(service: ServiceProcess, name: str, **labels: str) -> float:
-    """Sum the samples called ``name`` whose labels include ``labels``."""
-    return metric_sum(service, name, **labels)
+    """Sum the samples called ``name`` on an app's /metrics whose labels include ``labels``."""
+    return metric_sum(service.url, name, METRICS_TOKEN, **labels)
 
 
 def token_requests(sandbox: ServiceProcess, grant_type: str = "refresh_token") -> dict[str, float]:

@@ -15,23 +15,22 @@ from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
 
-from tests.deployed.topology import NGINX, Nginx
-from tests.services import (
+from altitudeangel_sandbox import processes
+from altitudeangel_sandbox.processes import (
     DEMO_CLIENT_SECRET,
-    METRICS_TOKEN,
-    PYTHON,
-    ROOT,
     RedisServer,
     ServiceProcess,
     free_port,
-    register_redirect_uri,
-    sandbox_process,
+    gunicorn_process,
     stop_process,
     wait_for_http,
 )
+from deploy.local_nginx import NGINX, Nginx
 
-GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
+ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "bench-secret-key-" + "b" * 32
+ADMIN_SECRET = "bench-admin-secret"  # nosec B105 - the bench's own sandbox on loopback
+METRICS_TOKEN = "bench-metrics-token-0123456789abcdef"  # nosec B105 - as above
 APP_MODULE = "wsgi:app"
 BASELINE_MODULE = "bench.baseline.wsgi:app"
 PEER_MODULE = "bench.peers.wsgi:app"
@@ -130,7 +129,7 @@ class Stack:
         return server.start()
 
     def sandbox(self, redis: RedisServer, **env: str) -> ServiceProcess:
-        service = sandbox_process(redis.url, **env)
+        service = processes.sandbox_process(redis.url, ADMIN_SECRET, **env)
         service.log_path = self._dir("logs") / f"sandbox-{service.port}.log"
         self._services.append(service)
         return service.start()
@@ -166,18 +165,12 @@ class Stack:
         port = port or free_port()
         settings = {
             **env,
-            "GUNICORN_BIND": f"127.0.0.1:{port}",
             "GUNICORN_WORKERS": str(workers),
             "PROMETHEUS_MULTIPROC_DIR": str(self._dir(f"metrics-{port}")),
         }
-        service = ServiceProcess(
-            args=[GUNICORN, "-c", "gunicorn.conf.py", "--no-control-socket", module],
-            env=settings,
-            port=port,
-            health_path="/healthz",
-            log_path=self._dir("logs") / f"gunicorn-{port}.log",
-            cwd=cwd,
-        )
+        options = ("-c", "gunicorn.conf.py", "--no-control-socket")
+        service = gunicorn_process(module, settings, port=port, options=options, cwd=cwd)
+        service.log_path = self._dir("logs") / f"gunicorn-{port}.log"
         self._services.append(service)
         return service
 
@@ -220,3 +213,13 @@ def portal_env(
         "LOGIN_RATE_LIMIT": "100000 per minute",
         **extra,
     }
+
+
+def register_redirect_uri(sandbox: ServiceProcess, redirect_uri: str) -> None:
+    """Tell the sandbox about the callback and signed-out URLs of an app on a random port."""
+    body = {
+        "client_id": "demo-portal",
+        "redirect_uri": redirect_uri,
+        "post_logout_redirect_uri": redirect_uri.rsplit("/", 1)[0] + "/signed-out",
+    }
+    processes.admin_call(sandbox.url, ADMIN_SECRET, "POST", "/_sandbox/redirect-uris", body)

@@ -25,11 +25,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from altitudeangel_sandbox.processes import free_port
 from bench import load
 from bench.scenarios.overhead import measure
-from bench.services import APP_MODULE, ROOT, Stack
+from bench.services import APP_MODULE, ROOT, Stack, register_redirect_uri
 from bench.world import WORKERS, SignedIn, World, build_world, signed_in_cookie
-from tests.services import free_port, register_redirect_uri
 
 CONNECTIONS = (1, 8, 32, 64)
 IN_PROCESS_VIEWS = 500

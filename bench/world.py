@@ -7,6 +7,13 @@ from dataclasses import dataclass
 
 import requests
 
+from altitudeangel_sandbox.processes import (
+    DEMO_CLIENT_SECRET,
+    RedisServer,
+    ServiceProcess,
+    free_port,
+)
+from altitudeangel_sandbox.testing import sign_in_over_http
 from bench import flows
 from bench.services import (
     APP_MODULE,
@@ -16,13 +23,6 @@ from bench.services import (
     Stack,
     StaticUpstream,
     portal_env,
-)
-from tests.oauth_driver import sign_in_over_http
-from tests.services import (
-    DEMO_CLIENT_SECRET,
-    RedisServer,
-    ServiceProcess,
-    free_port,
     register_redirect_uri,
 )
 

@@ -13,8 +13,8 @@ from typing import Any
 import redis
 import requests
 
+from altitudeangel_sandbox.processes import ServiceProcess
 from bench.world import World
-from tests.services import ServiceProcess
 
 TEN_MINUTES = 600
 CLIENTS = 8

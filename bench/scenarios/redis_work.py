@@ -12,10 +12,10 @@ import msgspec
 import redis
 import requests
 
+from altitudeangel_sandbox.processes import RedisServer, ServiceProcess
+from altitudeangel_sandbox.testing import sign_in_over_http
 from bench import flows
 from bench.world import PAGE, World
-from tests.oauth_driver import sign_in_over_http
-from tests.services import RedisServer, ServiceProcess
 
 READS = {"get", "mget", "hget", "hmget", "hgetall", "lrange", "exists", "ttl", "llen"}
 WRITES = {"set", "setex", "hset", "expire", "pexpire", "rpush", "ltrim", "del", "unlink", "evalsha"}

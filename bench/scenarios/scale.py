@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from altitudeangel_sandbox.processes import ServiceProcess
 from bench import load
 from bench.plan import Plan
 from bench.procs import CpuMeter
 from bench.world import PAGE, World
-from tests.services import ServiceProcess
 
 
 def run(world: World, plan: Plan) -> list[dict[str, Any]]:

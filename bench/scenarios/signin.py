@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 
 import requests
 
+from altitudeangel_sandbox.processes import ServiceProcess
+from altitudeangel_sandbox.testing import USERS, SandboxUser
 from bench import metrics
 from bench.world import PAGE
-from tests.oauth_driver import USERS, SandboxUser
-from tests.services import ServiceProcess
 
 # The sandbox calls the app makes inside its hops, by metric name and labels.
 INNER_CALLS = {

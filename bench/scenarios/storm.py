@@ -12,11 +12,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from altitudeangel_sandbox.processes import ServiceProcess, free_port
 from bench import flows, load, metrics
 from bench.plan import Plan
 from bench.services import APP_MODULE, Stack, portal_env
 from bench.world import PAGE, peer_service, signed_in_cookie
-from tests.services import ServiceProcess, free_port
 
 INSTANCES, WORKERS = 2, 4
 

@@ -10,7 +10,9 @@ from playwright.sync_api import Playwright, sync_playwright
 from tests.services import RedisServer, ServiceProcess, sandbox_process
 
 # The altitudeangel_sandbox fixture that tests/examples uses comes from the sandbox's pytest
-# plugin, registered by its entry point: the venv installs the sandbox (make's venv step).
+# plugin, registered by its entry point: the venv installs the sandbox (make's venv step). Naming
+# it in pytest_plugins too would register it twice. pytester runs a host's test session.
+pytest_plugins = ["pytester"]
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,6 @@ from altitudeangel_sandbox import processes
 from altitudeangel_sandbox.processes import (
     DEMO_CLIENT_SECRET,
     PYTHON,
-    RedisServer,
     free_port,
     gunicorn_process,
     stop_process,
@@ -47,6 +46,13 @@ __all__ = [
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_SECRET = "test-admin-secret"
 METRICS_TOKEN = "test-metrics-token-0123456789abcdef"
+
+
+@dataclass
+class RedisServer(processes.RedisServer):
+    """A private redis-server that also answers DEBUG (the fault tests pause it with SLEEP)."""
+
+    options: tuple[str, ...] = ("--enable-debug-command", "local")
 
 
 @dataclass

@@ -89,6 +89,7 @@ class RedisServer:
     port: int = field(default_factory=free_port)
     directory: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="redis-test-")))
     process: subprocess.Popen[bytes] | None = None
+    options: tuple[str, ...] = ()  # more redis-server arguments
 
     @property
     def url(self) -> str:
@@ -111,7 +112,7 @@ class RedisServer:
                 "--appendonly", "no",
                 "--dir", str(self.directory),
                 "--logfile", str(self.directory / "redis.log"),
-                "--enable-debug-command", "local",
+                *self.options,
             ],
             start_new_session=True,
         )  # fmt: skip

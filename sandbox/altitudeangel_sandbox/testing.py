@@ -5,13 +5,18 @@ Nothing here needs pytest: ``running_sandbox()`` serves a script as well as the 
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
 
 import requests
@@ -19,6 +24,7 @@ import requests
 from altitudeangel_sandbox.processes import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
+    SANDBOX_HEALTH_PATH,
     RedisServer,
     admin_call,
     sandbox_process,
@@ -40,17 +46,36 @@ class Sandbox:
     client_secret: str = DEMO_CLIENT_SECRET
     users: dict[str, str] = field(default_factory=lambda: dict(USERS))
 
+    @cached_property
+    def metadata(self) -> dict[str, Any]:
+        """Return the sandbox's RFC 8414 metadata, read once; empty in ``aa-public`` mode.
+
+        The platform publishes none, so neither does the sandbox when it plays the platform.
+        """
+        url = self.url + SANDBOX_HEALTH_PATH
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310  # nosec B310
+                document: dict[str, Any] = json.load(response)
+        except urllib.error.HTTPError as error:
+            if error.code != 404:
+                raise
+            return {}
+        return document
+
     @property
     def authorize_url(self) -> str:
-        return self.url + "/oauth/v2/authorize"
+        return self._endpoint("authorization_endpoint", "/oauth/v2/authorize")
 
     @property
     def token_url(self) -> str:
-        return self.url + "/oauth/v2/token"
+        return self._endpoint("token_endpoint", "/oauth/v2/token")
 
     @property
     def userprofile_url(self) -> str:
-        return self.url + "/userProfile"
+        return self._endpoint("userinfo_endpoint", "/userProfile")
+
+    def _endpoint(self, name: str, platform_path: str) -> str:
+        return str(self.metadata.get(name) or self.url + platform_path)
 
     def redis_url(self, db: int = 1) -> str:
         """Return a URL of the sandbox's redis-server for an app's own data (not database 0)."""

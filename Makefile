@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint format bench run-cluster sandbox clean
+.PHONY: run test lint format bench run-cluster sandbox dist clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,9 +49,16 @@ bench: $(VENV)/.installed
 	@scripts/ensure-system-deps.sh redis-server nginx wrk
 	$(BIN)/python -m bench.run
 
+## Build both distributions (sdist and wheel) into dist/ and check them as PyPI would.
+dist: $(VENV)/.installed
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/python -m build --outdir dist sandbox
+	$(BIN)/twine check --strict dist/*
+
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache test-artifacts dist

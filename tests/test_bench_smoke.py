@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shutil
@@ -127,3 +128,30 @@ def test_versus_measures_another_commit_in_the_same_run() -> None:
         ["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert "bench-versus-" not in worktrees.stdout  # removed again
+
+
+def test_the_benchmarks_import_nothing_from_the_tests() -> None:
+    importers = []
+    for path in sorted((ROOT / "bench").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(name == "tests" or name.startswith("tests.") for name in names):
+                importers.append(path.relative_to(ROOT).as_posix())
+    assert importers == []
+
+
+def test_tests_bench_and_the_fixture_start_processes_with_one_harness() -> None:
+    from altitudeangel_sandbox import processes, pytest_plugin, testing
+    from bench import services as bench_services
+    from tests import services as test_services
+
+    for module in (test_services, bench_services):
+        assert issubclass(module.RedisServer, processes.RedisServer)
+        assert module.free_port is processes.free_port
+    assert issubclass(test_services.ServiceProcess, processes.ServiceProcess)
+    assert bench_services.ServiceProcess is processes.ServiceProcess
+    # The fixture starts its processes through the driver module, which uses the harness.
+    assert testing.sandbox_process is processes.sandbox_process
+    assert "subprocess" not in Path(pytest_plugin.__file__).read_text()

@@ -64,7 +64,7 @@ class ServiceProcess(processes.ServiceProcess):
 
 def sandbox_process(redis_url: str, **env: str) -> processes.ServiceProcess:
     """Describe a sandbox on a free port with fault injection on; call ``start()`` to run it."""
-    return processes.sandbox_process(redis_url, ADMIN_SECRET, SANDBOX_FAULTS="1", **env)
+    return processes.sandbox_process(redis_url, ADMIN_SECRET, **{"SANDBOX_FAULTS": "1", **env})
 
 
 def register_redirect_uri(sandbox: processes.ServiceProcess, redirect_uri: str) -> None:

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Playwright, expect
 
-from altitudeangel_sandbox.pytest_plugin import Sandbox
+from altitudeangel_sandbox.processes import free_port, gunicorn_process
+from altitudeangel_sandbox.testing import Sandbox
 from tests.browser.chromium import launch
-from tests.services import PYTHON, ROOT, RedisServer, ServiceProcess, free_port
+from tests.services import ROOT
 
 pytestmark = pytest.mark.browser
 EXAMPLE = ROOT / "examples" / "profile"
 
 
 @pytest.fixture(scope="module")
-def example_url(altitudeangel_sandbox: Sandbox, redis_server: RedisServer) -> Iterator[str]:
+def example_url(altitudeangel_sandbox: Sandbox) -> Iterator[str]:
     """The example under gunicorn, configured only through its documented variables."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -28,14 +28,13 @@ def example_url(altitudeangel_sandbox: Sandbox, redis_server: RedisServer) -> It
         "AA_CLIENT_ID": altitudeangel_sandbox.client_id,
         "AA_CLIENT_SECRET": altitudeangel_sandbox.client_secret,
         "AA_REDIRECT_URI": url + "/callback",
-        "AA_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/3",
+        "AA_REDIS_URL": altitudeangel_sandbox.redis_url(3),  # the fixture's Redis is enough
         "SECRET_KEY": "example-test-secret-key-" + "e" * 32,
         "PYTHONPATH": str(ROOT),
     }
-    gunicorn = str(Path(PYTHON).with_name("gunicorn"))
-    args = [gunicorn, "--chdir", str(EXAMPLE), "-b", f"127.0.0.1:{port}", "app:create_app()"]
-    service = ServiceProcess(args=args, env=env, port=port, health_path="/").start()
-    yield url
+    options = ("--chdir", str(EXAMPLE))
+    service = gunicorn_process("app:create_app()", env, port=port, options=options, health_path="/")
+    yield service.start().url
     service.stop()
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from altitudeangel_sandbox.processes import ServiceProcess, gunicorn_process
+from altitudeangel_sandbox.processes import ServiceProcess, free_port, gunicorn_process
 from altitudeangel_sandbox.testing import Sandbox
 from tests.services import ROOT
 
@@ -17,19 +17,21 @@ EXAMPLE = ROOT / "examples" / "profile"
 @pytest.fixture(scope="module")
 def example(altitudeangel_sandbox: Sandbox) -> Iterator[ServiceProcess]:
     """The example under gunicorn, keeping its data in the fixture's own Redis."""
-    service = gunicorn_process("app:create_app()", {}, options=("--chdir", str(EXAMPLE)))
-    service.env = {
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
         "AA_AUTH_URL": altitudeangel_sandbox.url,
         "AA_API_URL": altitudeangel_sandbox.url,
         "AA_CLIENT_ID": altitudeangel_sandbox.client_id,
         "AA_CLIENT_SECRET": altitudeangel_sandbox.client_secret,
-        "AA_REDIRECT_URI": service.url + "/callback",
-        "AA_REDIS_URL": altitudeangel_sandbox.redis_url(3),
+        "AA_REDIRECT_URI": url + "/callback",
+        "AA_REDIS_URL": altitudeangel_sandbox.redis_url(4),
         "SECRET_KEY": "fixture-test-secret-key-" + "f" * 32,
         "PYTHONPATH": str(ROOT),
     }
-    service.health_path = "/"
-    altitudeangel_sandbox.register_redirect_uri(service.url + "/callback")
+    options = ("--chdir", str(EXAMPLE))
+    service = gunicorn_process("app:create_app()", env, port=port, options=options, health_path="/")
+    altitudeangel_sandbox.register_redirect_uri(url + "/callback")
     yield service.start()
     service.stop()
 
@@ -53,8 +55,8 @@ def test_the_shipped_driver_signs_a_host_app_in_without_a_browser(
     page = browser.get(example.url + "/profile", allow_redirects=False, timeout=10)
     assert page.status_code == 200
     assert "Signed in as Bob" in page.text
-    keys = altitudeangel_sandbox.redis.client(3).keys("*")
-    assert keys, "the example keeps its sign-in in database 3 of the fixture's Redis"
+    keys = altitudeangel_sandbox.redis.client(4).keys("*")
+    assert keys, "the example keeps its sign-in in database 4 of the fixture's Redis"
 
 
 MODE_TEST = """

@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import urllib3
 
+from flask_altitudeangel import _messages
 from flask_altitudeangel._dpop import DPoPKey, ServerHints, describe_jwt
 from flask_altitudeangel._metrics import api_timer
 from flask_altitudeangel.errors import (
@@ -27,7 +28,7 @@ from flask_altitudeangel.errors import (
     InvalidToken,
     retry_after_seconds,
 )
-from flask_altitudeangel.records import ApiCall
+from flask_altitudeangel.records import ApiCall, Details, ProtocolMessage
 from flask_altitudeangel.signals import api_called
 
 CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
@@ -82,20 +83,17 @@ class ApiClient:
     """Call an API with a token from ``source``: once more with a newer token after a 401.
 
     A DPoP-bound token goes with a fresh proof on every request (RFC 9449 §7), sent once more
-    with the API's nonce when it asks for one.
+    with the API's nonce when it asks for one. Each request and its answer are announced
+    (``protocol_message``, and ``api_called``) with ``sender`` as the signals' sender.
     """
 
     def __init__(
-        self,
-        http: urllib3.PoolManager,
-        source: TokenSource,
-        servers: ServerHints,
-        on_call: Callable[[ApiCall], None] | None = None,
+        self, http: urllib3.PoolManager, source: TokenSource, servers: ServerHints, sender: Any
     ) -> None:
         self._http = http
         self._source = source
         self._servers = servers
-        self._on_call = on_call
+        self._sender = sender
 
     def get(self, url: str, operation: str = "get") -> ApiResponse:
         return self.request("GET", url, operation=operation)
@@ -140,6 +138,8 @@ class ApiClient:
         if payload is not None:
             headers["Content-Type"] = "application/json"
             body = json.dumps(payload).encode()
+        shown_proof = describe_jwt(proof, "DPoP proof") if proof else ()
+        self._announce_request(method, url, operation, shown_proof)
         started = time.perf_counter()
         status = "error"
         try:
@@ -150,14 +150,36 @@ class ApiClient:
         finally:
             elapsed = time.perf_counter() - started
             api_timer(operation, status).observe(elapsed)
-            if self._on_call is not None and api_called.receivers:
-                shown_proof = describe_jwt(proof, "DPoP proof") if proof else ()
-                path = urlsplit(url).path
-                call = ApiCall(operation, method, path, status, elapsed, self._source.kind)
-                self._on_call(replace(call, proof=shown_proof))
+            self._announce_answer(method, url, operation, status, elapsed, shown_proof)
         if credential.dpop_jwk:
             self._servers.note(url, response.headers)
         return _answer(response)
+
+    def _announce_request(self, method: str, url: str, operation: str, proof: Details) -> None:
+        endpoint, kind = _messages.without_query(url), self._source.kind
+        details = (("request", f"{method} {urlsplit(url).path}"), *proof)
+        message = ProtocolMessage(
+            "api_request", "sent", endpoint, details, operation=operation, credential=kind
+        )
+        _messages.announce(self._sender, message)
+
+    def _announce_answer(
+        self, method: str, url: str, operation: str, status: str, seconds: float, proof: Details
+    ) -> None:
+        endpoint, kind = _messages.without_query(url), self._source.kind
+        message = ProtocolMessage(
+            "api_response",
+            "received",
+            endpoint,
+            (("status", status),),
+            operation=operation,
+            status=status,
+            seconds=seconds,
+            credential=kind,
+        )
+        _messages.announce(self._sender, message)
+        call = ApiCall(operation, method, urlsplit(url).path, status, seconds, kind, proof)
+        api_called.send(self._sender, call=call)
 
 
 def _authorize(

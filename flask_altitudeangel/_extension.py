@@ -68,7 +68,7 @@ class AltitudeAngel:
         config = _configure(app.config, self._names, self._url_prefix)
         client = redis or self._redis or _connect(app)
         cipher = Cipher(config.token_encryption_keys, str(app.config.get("SECRET_KEY") or ""))
-        oauth = OAuthClient(config)
+        oauth = OAuthClient(config, app)
         secure = bool(app.config.get("SESSION_COOKIE_SECURE"))
         kept = storage or self._storage or RedisTokenStore(client, cipher, config.redis_key_prefix)
         state = AppState(

@@ -21,11 +21,12 @@ from authlib.oauth2.client import DEFAULT_HEADERS
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from joserfc.jwk import JWKRegistry
 
+from flask_altitudeangel import _messages
 from flask_altitudeangel._config import Config
-from flask_altitudeangel._dpop import DPoPKey, ServerHints, describe_jwt
+from flask_altitudeangel._dpop import DPoPKey, ServerHints
 from flask_altitudeangel._metrics import TOKEN_ENDPOINT_SECONDS
 from flask_altitudeangel.errors import AuthServerUnavailable, TokenRejected, retry_after_seconds
-from flask_altitudeangel.records import Details
+from flask_altitudeangel.records import ProtocolMessage
 
 REVOKE_READ_TIMEOUT = 3.0
 PROOF_ERRORS = ("use_dpop_nonce", "invalid_dpop_proof")
@@ -51,19 +52,19 @@ def _refuse_unavailable(response: requests.Response) -> requests.Response:
     return response
 
 
-Answer = tuple[dict[str, Any], Details]  # a token response, and what was sent for it
-
-
 class OAuthClient:
     """The app's client of one authorization server, with a pooled session per thread.
 
     Client authentication is ``client_secret_post`` or ``private_key_jwt`` (Authlib's
     ``PrivateKeyJWT``); token requests carry a DPoP proof when a key is given, and are sent
-    once more with the server's nonce when it asks for one.
+    once more with the server's nonce when it asks for one. Each request that got
+    an answer is announced with it (``protocol_message``, with ``sender`` as the sender): a
+    request that got none ends in AuthServerUnavailable instead.
     """
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, sender: Any = None) -> None:
         self._config = config
+        self._sender = sender
         self._local = threading.local()
         self.servers = ServerHints()
 
@@ -95,29 +96,49 @@ class OAuthClient:
                 PrivateKeyJWT(c.token_url, headers={"kid": key.kid}, alg=key.alg)
             )
         session.trust_env = False
+        session.hooks["response"].append(self._announce)
         for hook in ("access_token_response", "refresh_token_response"):
             session.register_compliance_hook(hook, self._received)
         return session
 
     def _received(self, response: requests.Response) -> requests.Response:
-        """Note the server's DPoP nonce and what was sent, then refuse 429 and 5xx."""
+        """Note the server's DPoP nonce, then refuse 429 and 5xx."""
         self.servers.note(response.url, response.headers)
-        body = response.request.body
-        text = body.decode() if isinstance(body, bytes) else str(body or "")
-        assertion = dict(parse_qsl(text)).get("client_assertion")
-        self._local.assertion = assertion
         return _refuse_unavailable(response)
 
-    def authorization_url(self, state: str, code_verifier: str | None, scope: str) -> Answer:
+    def _announce(self, response: requests.Response, **_: Any) -> None:
+        """Announce a request to the authorization server and its answer, as they went."""
+        c, request = self._config, response.request
+        endpoint = _messages.without_query(str(request.url))
+        kind = {c.par_url: "pushed_authorization", c.revoke_url: "revocation"}.get(endpoint)
+        details = _messages.back_channel_request(request)
+        grant = dict(details).get("grant_type", "")
+        seconds = response.elapsed.total_seconds()
+        received = ProtocolMessage(
+            f"{kind or 'token'}_response",
+            "received",
+            endpoint,
+            _messages.back_channel_response(response),
+            operation=grant,
+            status=str(response.status_code),
+            seconds=seconds,
+        )
+        sent = ProtocolMessage(
+            f"{kind or 'token'}_request", "sent", endpoint, details, received.at - seconds, grant
+        )
+        _messages.announce(self._sender, sent)
+        _messages.announce(self._sender, received)
+
+    def authorization_url(self, state: str, code_verifier: str | None, scope: str) -> str:
         """Return the authorize URL for one attempt, pushed first when the server takes it."""
         url, _ = self._session().create_authorization_url(
             self._config.authorize_url, state=state, code_verifier=code_verifier, scope=scope
         )
         if not self._config.par_url:
-            return {"url": str(url)}, ()
+            return str(url)
         return self._pushed(dict(parse_qsl(urlsplit(str(url)).query)))
 
-    def _pushed(self, params: dict[str, str]) -> Answer:
+    def _pushed(self, params: dict[str, str]) -> str:
         """Push the request's parameters (RFC 9126); the browser carries only a reference."""
         c, session = self._config, self._session()
         if c.client_auth == "client_secret_post":
@@ -134,13 +155,12 @@ class OAuthClient:
             document = answer.json()
             if answer.status_code != 201 or "request_uri" not in document:
                 raise TokenRejected(str(document.get("error", "invalid_request")))
-        request_uri = str(document["request_uri"])
-        query = urlencode({"client_id": c.client_id, "request_uri": request_uri})
-        # Just what the server answered: the rest of the story is the attempt's own.
-        facts = (("request_uri", request_uri), ("expires_in", str(document.get("expires_in"))))
-        return {"url": f"{c.authorize_url}?{query}"}, facts
+        query = urlencode({"client_id": c.client_id, "request_uri": str(document["request_uri"])})
+        return f"{c.authorize_url}?{query}"
 
-    def exchange_code(self, code: str, code_verifier: str | None, dpop: DPoPKey | None) -> Answer:
+    def exchange_code(
+        self, code: str, code_verifier: str | None, dpop: DPoPKey | None
+    ) -> dict[str, Any]:
         """Exchange an authorization code for the user's tokens."""
         extra = {"code_verifier": code_verifier} if code_verifier else {}
 
@@ -156,7 +176,7 @@ class OAuthClient:
 
         return self._token_request("authorization_code", dpop, send)
 
-    def refresh(self, refresh_token: str, dpop: DPoPKey | None) -> Answer:
+    def refresh(self, refresh_token: str, dpop: DPoPKey | None) -> dict[str, Any]:
         """Use a refresh token; the answer may or may not carry a new one."""
 
         def send(headers: dict[str, str]) -> Any:
@@ -166,7 +186,7 @@ class OAuthClient:
 
         return self._token_request("refresh_token", dpop, send)
 
-    def client_credentials(self, dpop: DPoPKey | None) -> Answer:
+    def client_credentials(self, dpop: DPoPKey | None) -> dict[str, Any]:
         """Fetch a client token for the APIs a client token is enough for."""
 
         def send(headers: dict[str, str]) -> Any:
@@ -179,14 +199,13 @@ class OAuthClient:
 
         return self._token_request("client_credentials", dpop, send)
 
-    def _token_request(self, kind: str, dpop: DPoPKey | None, send: Any) -> Answer:
+    def _token_request(self, kind: str, dpop: DPoPKey | None, send: Any) -> dict[str, Any]:
         """Send a token request with a fresh proof, once more if the server wants its nonce."""
         url = self._config.token_url
         for attempt in (1, 2):
             headers = dict(DEFAULT_HEADERS)
             if dpop is not None:
                 headers["DPoP"] = dpop.proof("POST", url, None, self.servers)
-            self._local.assertion = None
             try:
                 with self._call(kind):
                     token = dict(send(headers))
@@ -194,18 +213,8 @@ class OAuthClient:
                 if error.error in PROOF_ERRORS and dpop is not None and attempt == 1:
                     continue  # the answer carried the nonce, or the clock, to use (RFC 9449 §8)
                 raise
-            return token, self._sent(headers.get("DPoP"))
+            return token
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _sent(self, proof: str | None) -> Details:
-        """Describe the proof and the client assertion a token request carried."""
-        details: Details = ()
-        if proof:
-            details += describe_jwt(proof, "DPoP proof")
-        assertion = getattr(self._local, "assertion", None)
-        if assertion:
-            details += describe_jwt(assertion, "client assertion")
-        return details
 
     def revoke(self, refresh_token: str) -> None:
         """Revoke a refresh token (RFC 7009) and with it the login's grant."""

@@ -15,8 +15,8 @@ from flask_altitudeangel._oauth import OAuthClient
 from flask_altitudeangel._signin.pending import PendingSignIns
 from flask_altitudeangel._tokens import TokenLifecycle
 from flask_altitudeangel.errors import ApiError, SignInRequired
-from flask_altitudeangel.records import ApiCall, Login, Refresh
-from flask_altitudeangel.signals import api_called, token_refreshed
+from flask_altitudeangel.records import Login, Refresh
+from flask_altitudeangel.signals import token_refreshed
 
 NAME = "altitudeangel"
 TOKEN_OF_REQUEST = "altitudeangel_request_token"  # nosec B105 - a name in flask.g
@@ -40,13 +40,13 @@ class AppState:
         return _session.current(self.config, self.tokens)
 
     def user_api(self) -> ApiClient:
-        return ApiClient(self.http, _UserToken(self), self.oauth.servers, announce_call)
+        return ApiClient(self.http, _UserToken(self), self.oauth.servers, _app())
 
     def client_api(self) -> ApiClient:
-        return ApiClient(self.http, _ClientToken(self), self.oauth.servers, announce_call)
+        return ApiClient(self.http, _ClientToken(self), self.oauth.servers, _app())
 
     def fixed_token_api(self, token: Credential) -> ApiClient:
-        return ApiClient(self.http, _FixedToken(token), self.oauth.servers, announce_call)
+        return ApiClient(self.http, _FixedToken(token), self.oauth.servers, _app())
 
 
 def current_state() -> AppState:
@@ -134,7 +134,3 @@ def _app() -> Any:
 def announce_refresh(login_id: str, refresh: Refresh) -> None:
     if has_app_context():  # a refresh made outside any app (a script) has no one to tell
         token_refreshed.send(_app(), login_id=login_id, refresh=refresh)
-
-
-def announce_call(call: ApiCall) -> None:
-    api_called.send(_app(), call=call)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,7 +80,7 @@ class Refresh:
     seconds: float
     version: int
     access_token: str  # a fingerprint of the new access token
-    sent: Details = ()  # the DPoP proof and client assertion of the refresh, shortened
+    sent: Details = ()  # always empty now: the refresh's messages are told by protocol_message
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class CodeExchange:
     issuer_checked: bool
     consented: bool
     seconds: float  # the token request's round trip
-    extra: dict[str, Details] = field(default_factory=dict)  # e.g. a pushed request, proofs
+    extra: dict[str, Details] = field(default_factory=dict)  # empty: see protocol_message
 
 
 @dataclass(frozen=True)
@@ -111,3 +112,26 @@ class ApiCall:
     seconds: float
     token_kind: str  # "user" or "client"
     proof: Details = ()  # the DPoP proof it carried, shortened
+
+
+@dataclass(frozen=True)
+class ProtocolMessage:
+    """One protocol message the extension sent or received, every secret in it shortened.
+
+    ``name`` is one of ``authorization_request``, ``authorization_response`` (the callback),
+    ``pushed_authorization_request``/``_response``, ``token_request``/``_response`` (the
+    code exchange, a refresh or the client-credentials token: ``operation`` is the grant
+    type), ``revocation_request``/``_response``, ``api_request``/``_response`` (``operation``
+    names the call) and ``end_session_request``.
+    """
+
+    name: str
+    direction: str  # "sent" or "received"
+    endpoint: str  # the URL it went to or came from, without its query
+    details: Details  # (name, value as shown) pairs, in the order they are best read
+    at: float = field(default_factory=time.time)  # when it was sent or received
+    operation: str = ""  # a token request's grant type, an API call's operation
+    status: str = ""  # a response's HTTP status, or "error" when none came
+    seconds: float | None = None  # a response's round trip
+    credential: str = ""  # whose token an API request carried: "user" or "client"
+    attempt: str = ""  # the sign-in attempt of an authorization request or response

@@ -52,3 +52,12 @@ code_exchanged.__doc__ = (
 
 api_called = _signals.signal("altitudeangel.api-called")
 api_called.__doc__ = "An API was called with the user's or the app's token: ``call`` (an ApiCall)."
+
+protocol_message = _signals.signal("altitudeangel.protocol-message")
+protocol_message.__doc__ = (
+    "A protocol message was sent or received: ``message`` (a ProtocolMessage: the "
+    "authorization request and response, a pushed request, each token request and response, "
+    "a revocation, an API call, the end-session request; every secret shortened or "
+    "fingerprinted). Sent whether or not anyone listens, from any thread, with the app as "
+    "sender; a message sent outside a request (a background revocation) has no app context."
+)

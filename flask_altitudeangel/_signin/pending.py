@@ -16,7 +16,7 @@ import re
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from flask import Request
@@ -39,7 +39,6 @@ class PendingSignIn:
     scope: str
     created: int
     binding: str  # the secret the browser's cookie must hold
-    pushed: tuple[tuple[str, str], ...] = ()  # what the server answered a pushed request
 
     def expired(self, now: float) -> bool:
         return now - self.created > LIFETIME
@@ -74,19 +73,9 @@ class PendingSignIns:
         self._save(pending)
         return pending
 
-    def note_pushed(
-        self, pending: PendingSignIn, pushed: tuple[tuple[str, str], ...]
-    ) -> PendingSignIn:
-        """Keep what the server answered the attempt's pushed request with it."""
-        noted = replace(pending, pushed=pushed)
-        self._save(noted)
-        return noted
-
     def _save(self, pending: PendingSignIn) -> None:
         fields = asdict(pending)
         del fields["state"]  # the key is its hash: a dump of Redis does not hold live states
-        if not fields["pushed"]:
-            del fields["pushed"]
         blob = self._cipher.encrypt(json.dumps(fields, separators=(",", ":")).encode())
         self._redis.set(self._key(pending.state), blob, ex=LIFETIME)
 
@@ -128,7 +117,7 @@ class PendingSignIns:
             fields = json.loads(self._cipher.decrypt(blob))
         except (InvalidToken, ValueError):
             return None
-        fields["pushed"] = tuple(tuple(pair) for pair in fields.get("pushed", ()))
+        fields.pop("pushed", None)  # written by earlier versions, for their flow trace
         pending = PendingSignIn(state=state, **fields)
         bound = hmac.compare_digest(cookie.split(".", 1)[1].encode(), pending.binding.encode())
         return pending if bound and not pending.expired(time.time()) else None

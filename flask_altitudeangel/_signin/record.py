@@ -1,33 +1,73 @@
-"""The record of one sign-in's messages, for whoever listens: every secret shortened."""
+"""What a sign-in tells whoever listens: its front-channel messages and the CodeExchange.
+
+Every secret is shortened (see _messages): the messages through the browser are announced
+here, those the app sends the authorization server itself by the OAuth client.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from urllib.parse import parse_qsl, urlsplit
 
 from flask_altitudeangel._config import Config
+from flask_altitudeangel._messages import attempt_of, parameters, without_query
 from flask_altitudeangel._signin.pending import PendingSignIn
-from flask_altitudeangel.records import CodeExchange, Details, fingerprint, shown
+from flask_altitudeangel.records import CodeExchange, Details, ProtocolMessage, fingerprint, shown
 
 
-def authorization_request(config: Config, pending: PendingSignIn) -> Details:
-    if pending.pushed:  # the browser carried only a reference to the pushed request
-        request_uri = dict(pending.pushed).get("request_uri", "")
-        return (
-            ("endpoint", config.authorize_url),
-            ("client_id", config.client_id),
-            ("request_uri", shown(request_uri, 40)),
-        )
-    return _request_parameters(config.authorize_url, config, pending)
+def through_the_browser(name: str, url: str, state: str = "") -> ProtocolMessage:
+    """Describe a request the app sends by redirecting the browser (authorize, end-session)."""
+    query = dict(parse_qsl(urlsplit(url).query))
+    details = (("endpoint", without_query(url)), *parameters(query))
+    attempt = attempt_of(state) if state else ""
+    return ProtocolMessage(name, "sent", without_query(url), details, attempt=attempt)
 
 
-def token_request(config: Config, code: str, pending: PendingSignIn) -> Details:
+def callback(redirect_uri: str, params: Mapping[str, str]) -> ProtocolMessage:
+    """Describe the authorization response the browser brought back."""
+    details = (("parameters", ", ".join(sorted(params))), *parameters(params))
+    attempt = attempt_of(params.get("state", ""))
+    return ProtocolMessage(
+        "authorization_response", "received", redirect_uri, details, attempt=attempt
+    )
+
+
+def code_exchange(
+    config: Config,
+    params: Mapping[str, str],
+    pending: PendingSignIn,
+    response: Mapping[str, Any],
+    timing: tuple[float, float],
+) -> CodeExchange:
+    """Describe one sign-in for ``code_exchanged``, as far as the callback knows it."""
+    code = params["code"]
+    received_at, seconds = timing
+    shown_callback = (
+        ("parameters", ", ".join(sorted(params))),
+        ("code", shown(code, 4)),
+        ("iss", "checked" if "iss" in params else "not sent"),
+    )
+    return CodeExchange(
+        started_at=pending.created,
+        received_at=received_at,
+        authorization_request=_request_parameters(config, pending),
+        callback=shown_callback,
+        token_request=_token_request(config, code, pending),
+        token_response=_token_response(response, pending.scope),
+        requested_scope=pending.scope,
+        granted_scope=str(response.get("scope") or pending.scope),
+        issuer_checked="iss" in params,
+        consented=True,
+        seconds=seconds,
+    )
+
+
+def _token_request(config: Config, code: str, pending: PendingSignIn) -> Details:
     details = [
         ("endpoint", config.token_url),
         ("grant_type", "authorization_code"),
-        *client_authentication(config),
+        ("client_id", config.client_id),
         ("code", shown(code, 4)),
         ("redirect_uri", config.redirect_uri),
     ]
@@ -36,31 +76,7 @@ def token_request(config: Config, code: str, pending: PendingSignIn) -> Details:
     return tuple(details)
 
 
-def pushed_request(config: Config, pending: PendingSignIn) -> Details:
-    """Describe the pushed authorization request (RFC 9126) of the attempt."""
-    answer = dict(pending.pushed)
-    return (
-        *_request_parameters(config.par_url, config, pending),
-        *client_authentication(config),
-        ("request_uri", shown(answer.get("request_uri"), 40)),
-        ("expires_in", answer.get("expires_in", "(not sent)")),
-    )
-
-
-def client_authentication(config: Config) -> list[tuple[str, str]]:
-    if config.client_auth == "private_key_jwt":
-        return [
-            ("client authentication", "private_key_jwt (a signed assertion, RFC 7523)"),
-            ("client_id", config.client_id),
-        ]
-    return [
-        ("client authentication", "client_secret_post (secret in the form body)"),
-        ("client_id", config.client_id),
-        ("client_secret", "•••••• (form-encoded)"),
-    ]
-
-
-def token_response(response: Mapping[str, Any], requested: str) -> Details:
+def _token_response(response: Mapping[str, Any], requested: str) -> Details:
     return (
         ("fields", ", ".join(sorted(response))),
         ("token_type", str(response.get("token_type"))),
@@ -72,51 +88,13 @@ def token_response(response: Mapping[str, Any], requested: str) -> Details:
     )
 
 
-def code_exchange(
-    config: Config,
-    params: Mapping[str, str],
-    pending: PendingSignIn,
-    response: Mapping[str, Any],
-    timing: tuple[float, float],
-    sent: Details,
-) -> CodeExchange:
-    """Describe one sign-in from the authorization request to the token response."""
-    code = params["code"]
-    received_at, seconds = timing
-    callback = (
-        ("parameters", ", ".join(sorted(params))),
-        ("code", shown(code, 4)),
-        ("iss", "checked" if "iss" in params else "not sent"),
-    )
-    return CodeExchange(
-        started_at=pending.created,
-        received_at=received_at,
-        authorization_request=authorization_request(config, pending),
-        callback=callback,
-        token_request=token_request(config, code, pending) + sent,
-        token_response=token_response(response, pending.scope),
-        requested_scope=pending.scope,
-        granted_scope=str(response.get("scope") or pending.scope),
-        issuer_checked="iss" in params,
-        consented=True,
-        seconds=seconds,
-        extra={"pushed authorization request": pushed_request(config, pending)}
-        if pending.pushed
-        else {},
-    )
-
-
-def _request_parameters(endpoint: str, config: Config, pending: PendingSignIn) -> Details:
+def _request_parameters(config: Config, pending: PendingSignIn) -> Details:
     """The authorization request's parameters, whether sent in the URL or pushed."""
-    details = [
-        ("endpoint", endpoint),
+    return (
+        ("endpoint", config.par_url or config.authorize_url),
         ("response_type", "code"),
         ("client_id", config.client_id),
         ("redirect_uri", config.redirect_uri),
         ("scope", pending.scope),
         ("state", shown(pending.state)),
-    ]
-    if pending.code_verifier:
-        challenge = create_s256_code_challenge(pending.code_verifier)
-        details += [("code_challenge", shown(challenge)), ("code_challenge_method", "S256")]
-    return tuple(details)
+    )

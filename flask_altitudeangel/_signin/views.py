@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 
 from flask_altitudeangel import _session
 from flask_altitudeangel._dpop import DPoPKey
+from flask_altitudeangel._messages import announce
 from flask_altitudeangel._metrics import SIGN_INS
 from flask_altitudeangel._scopes import requested_scope
 from flask_altitudeangel._signin import record, signout
@@ -63,14 +64,11 @@ def create_blueprint(state: AppState) -> Blueprint:
         )
         pending = state.pending.begin(next_path, scope, config.use_pkce)
         try:
-            answer, pushed = state.oauth.authorization_url(
-                pending.state, pending.code_verifier, scope
-            )
+            url = state.oauth.authorization_url(pending.state, pending.code_verifier, scope)
         except TokenRejected as error:  # a pushed request the server refused (RFC 9126 §2.3)
             raise _refused(error.error, 400, next_path) from None
-        if pushed and code_exchanged.receivers:  # kept to be told at the callback, if heard
-            pending = state.pending.note_pushed(pending, pushed)
-        response = _no_store(redirect(answer["url"], 302))
+        announce(_app(), record.through_the_browser("authorization_request", url, pending.state))
+        response = _no_store(redirect(url, 302))
         state.pending.bind(pending, request, response)
         log.info("event=sign_in_started pkce=%s", bool(pending.code_verifier))
         return response
@@ -86,6 +84,7 @@ def create_blueprint(state: AppState) -> Blueprint:
         default_next = state.config.after_sign_in
         if not callback_params_are_sound(params):
             raise _refused("malformed_callback", 400, default_next)
+        announce(_app(), record.callback(state.config.redirect_uri, params))
         pending = _take_pending(state, params["state"])
         if pending is None:
             raise _refused("invalid_state", 400, default_next)
@@ -107,6 +106,8 @@ def create_blueprint(state: AppState) -> Blueprint:
         _session.end(state.tokens, wait=True, reason="signed_out")
         log.info("event=signed_out")
         url = end_session_url(state)
+        if url:
+            announce(_app(), record.through_the_browser("end_session_request", url))
         return _no_store(redirect(url or _url("signed_out"), 303))
 
     @bp.get("/signed-out")
@@ -191,7 +192,7 @@ def _redeem(state: AppState, params: MultiDict[str, str], pending: PendingSignIn
     started = time.perf_counter()
     key = DPoPKey.generate() if state.config.dpop else None  # this login's, made on the server
     try:
-        response, sent = state.oauth.exchange_code(params["code"], pending.code_verifier, key)
+        response = state.oauth.exchange_code(params["code"], pending.code_verifier, key)
         token = token_from_response(
             response, pending.scope, None, key.private_jwk() if key else None
         )
@@ -200,9 +201,7 @@ def _redeem(state: AppState, params: MultiDict[str, str], pending: PendingSignIn
     except (KeyError, ValueError):
         raise _refused("invalid_token_response", 502, pending.next) from None
     seconds = time.perf_counter() - started
-    exchange = record.code_exchange(
-        state.config, params, pending, response, (received_at, seconds), sent
-    )
+    exchange = record.code_exchange(state.config, params, pending, response, (received_at, seconds))
     code_exchanged.send(_app(), exchange=exchange)
     _sign_in(state, token)
     SIGN_INS.labels("success").inc()

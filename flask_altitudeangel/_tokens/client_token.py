@@ -55,7 +55,7 @@ class ClientTokenSource:
         if token is not None:
             return token  # another worker fetched it while this one took the lock
         key = DPoPKey.generate() if self._dpop else None
-        response, _ = self._oauth.client_credentials(key)
+        response = self._oauth.client_credentials(key)
         lifetime = max(1, int(response.get("expires_in") or 300))
         bound = key is not None and str(response.get("token_type", "")).lower() == "dpop"
         token = ClientToken(

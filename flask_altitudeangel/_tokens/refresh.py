@@ -10,7 +10,6 @@ is left of its grant, but ``invalid_grant``: the server has ended that one alrea
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -48,7 +47,6 @@ class Refresher:
         self._flight = flight
         self._margin = margin
         self._on_refresh = on_refresh
-        self._local = threading.local()  # what this thread's last refresh sent
 
     def current(self, login_id: str) -> UserToken:
         """Return a token that is not about to expire, refreshing it first if it is."""
@@ -73,10 +71,7 @@ class Refresher:
             LOCK_WAIT_SECONDS.observe(time.monotonic() - started)
         if self._on_refresh is not None:
             seconds = time.monotonic() - started
-            sent = getattr(self._local, "sent", ()) if role == "refreshed" else ()
-            event = Refresh(
-                reason, role, seconds, token.version, fingerprint(token.access_token), sent
-            )
+            event = Refresh(reason, role, seconds, token.version, fingerprint(token.access_token))
             self._on_refresh(login_id, event)
         return token
 
@@ -92,7 +87,7 @@ class Refresher:
             raise SignInRequired()
         key = DPoPKey.from_jwk(current.dpop_jwk) if current.dpop_jwk else None
         try:
-            response, self._local.sent = self._oauth.refresh(current.refresh_token, key)
+            response = self._oauth.refresh(current.refresh_token, key)
         except TokenRejected as error:
             if error.error == DEAD_GRANT:
                 REFRESHES.labels("invalid_grant").inc()

@@ -1,35 +1,39 @@
-"""Record each login's flow from the sign-in extension's signals, one write per request."""
+"""Record each login's flow from the extension's protocol messages, one write per request.
+
+The messages of a request are told as steps at its end. A sign-in spans two requests: /login
+sends the authorization request (pushed first, perhaps), the callback brings the answer. What
+/login sent is kept under the attempt's name (a hash of its state, given by the extension)
+until the callback of that attempt signs someone in.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context
 from redis.exceptions import RedisError
 
-from flask_altitudeangel import ApiCall, Cipher, CodeExchange, Login, Refresh, signals
+from flask_altitudeangel import Cipher, ProtocolMessage, signals
 from portal.extensions import aa
 from portal.settings import Settings
 from portal.trace import steps
-from portal.trace.store import Step, TraceStore
+from portal.trace.store import TraceStore
 
 log = logging.getLogger(__name__)
 KEY = "portal_trace"
+HEARD = "trace_messages"
 
 
 class Recorder:
-    """Listen to the extension for an app, gather the request's steps, write them at its end."""
+    """Listen to the extension for an app, gather the request's messages, write them at its end."""
 
     def init_app(self, app: Flask, redis: Any, settings: Settings) -> None:
         if not settings.flow_trace:
             return
         cipher = Cipher(settings.aa.token_encryption_keys, settings.secret_key)
         app.extensions[KEY] = TraceStore(redis, cipher, settings.aa.session_absolute_timeout)
-        signals.code_exchanged.connect(_exchanged, sender=app, weak=False)
-        signals.signed_in.connect(_signed_in, sender=app, weak=False)
-        signals.token_refreshed.connect(_refreshed, sender=app, weak=False)
-        signals.api_called.connect(_called, sender=app, weak=False)
+        signals.protocol_message.connect(_heard, sender=app, weak=False)
         signals.signed_out.connect(_signed_out, sender=app, weak=False)
 
     def store(self) -> TraceStore | None:
@@ -38,16 +42,13 @@ class Recorder:
         return store
 
     def flush(self) -> None:
-        """Write the steps this request noted, in one round trip, once the login is known."""
-        noted: list[Step] | None = g.pop("trace_steps", None)
+        """Write the steps of what this request sent and received, in one round trip."""
+        heard: list[ProtocolMessage] | None = g.pop(HEARD, None)
         store = self.store()
-        if not noted or store is None:
-            return
-        login_id = g.get("trace_login") or _current_login_id()
-        if not login_id:
+        if not heard or store is None:
             return
         try:
-            store.record(login_id, noted)
+            _record(store, heard)
         except RedisError:
             log.warning("event=trace_write_failed")  # the trace is a teaching aid, not state
 
@@ -55,24 +56,23 @@ class Recorder:
 recorder = Recorder()
 
 
-def _note(*new: Step) -> None:
-    g.setdefault("trace_steps", []).extend(new)
+def _record(store: TraceStore, heard: list[ProtocolMessage]) -> None:
+    started = next((m.attempt for m in heard if m.name == "authorization_request"), "")
+    answered = next((m.attempt for m in heard if m.name == "authorization_response"), "")
+    if started:  # /login: nobody is signed in by it yet
+        store.keep_attempt(started, steps.told(heard))
+        return
+    earlier = store.take_attempt(answered) if answered else []
+    if answered and not steps.signed_in(heard):
+        return  # a refused callback: nobody's flow
+    login_id = _current_login_id()
+    if login_id:
+        store.record(login_id, [*earlier, *steps.told(heard)])
 
 
-def _exchanged(app: Flask, exchange: CodeExchange, **extra: Any) -> None:
-    _note(*steps.sign_in(exchange))
-
-
-def _signed_in(app: Flask, login: Login, **extra: Any) -> None:
-    g.trace_login = login.login_id
-
-
-def _refreshed(app: Flask, login_id: str, refresh: Refresh, **extra: Any) -> None:
-    _note(steps.refresh(refresh))
-
-
-def _called(app: Flask, call: ApiCall, **extra: Any) -> None:
-    _note(steps.api_call(call))
+def _heard(app: Flask, message: ProtocolMessage, **extra: Any) -> None:
+    if has_request_context():  # a background revocation belongs to no page's flow
+        g.setdefault(HEARD, []).append(message)
 
 
 def _signed_out(app: Flask, login_id: str, **extra: Any) -> None:

@@ -17,6 +17,7 @@ from cryptography.fernet import InvalidToken
 from flask_altitudeangel import Cipher
 
 MAX_STEPS = 60
+ATTEMPT_TTL = 600  # seconds: as long as the extension keeps a pending sign-in
 BROWSER, APP, AUTH, API = "Browser", "App", "Authorization server", "API"
 ACTORS = (BROWSER, APP, AUTH, API)
 
@@ -60,6 +61,25 @@ class TraceStore:
             pipe.expire(self.key(login_id), self._ttl, nx=True)
             pipe.execute()
 
+    def keep_attempt(self, attempt: str, steps: Iterable[Step]) -> None:
+        """Keep the steps of a sign-in attempt until its callback, at most as long as it lives."""
+        blob = json.dumps([asdict(s) for s in steps]).encode()
+        self._redis.set(self._attempt_key(attempt), self._cipher.encrypt(blob), ex=ATTEMPT_TTL)
+
+    def take_attempt(self, attempt: str) -> list[Step]:
+        """Return and forget the steps of a sign-in attempt; none when it is unknown or damaged."""
+        blob = self._redis.getdel(self._attempt_key(attempt))
+        if blob is None:
+            return []
+        try:
+            return [_step(data) for data in json.loads(self._cipher.decrypt(blob))]
+        except (InvalidToken, ValueError, TypeError):
+            return []
+
+    @staticmethod
+    def _attempt_key(attempt: str) -> str:
+        return f"portal:trace:attempt:{attempt}"
+
     def forget(self, login_id: str) -> None:
         self._redis.delete(self.key(login_id))
 
@@ -71,6 +91,10 @@ class TraceStore:
                 data = json.loads(self._cipher.decrypt(blob))
             except (InvalidToken, ValueError):
                 continue
-            data["details"] = [tuple(pair) for pair in data.get("details", [])]
-            steps.append(Step(**data))
+            steps.append(_step(data))
         return steps
+
+
+def _step(data: dict[str, Any]) -> Step:
+    data["details"] = [tuple(pair) for pair in data.get("details", [])]
+    return Step(**data)

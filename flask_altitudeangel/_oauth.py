@@ -18,10 +18,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import requests
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
 from authlib.oauth2.client import DEFAULT_HEADERS
-from authlib.oauth2.rfc7523 import PrivateKeyJWT
-from joserfc.jwk import JWKRegistry
 
 from flask_altitudeangel import _messages
+from flask_altitudeangel._client_key import ClientAssertion
 from flask_altitudeangel._config import Config
 from flask_altitudeangel._dpop import DPoPKey, ServerHints
 from flask_altitudeangel._metrics import TOKEN_ENDPOINT_SECONDS
@@ -55,9 +54,9 @@ def _refuse_unavailable(response: requests.Response) -> requests.Response:
 class OAuthClient:
     """The app's client of one authorization server, with a pooled session per thread.
 
-    Client authentication is ``client_secret_post`` or ``private_key_jwt`` (Authlib's
-    ``PrivateKeyJWT``); token requests carry a DPoP proof when a key is given, and are sent
-    once more with the server's nonce when it asks for one. Each request that got
+    Client authentication is ``client_secret_post`` or ``private_key_jwt`` (short-lived
+    assertions, see ``ClientAssertion``); token requests carry a DPoP proof when a key is given,
+    and are sent once more with the server's nonce when it asks for one. Each request that got
     an answer is announced with it (``protocol_message``, with ``sender`` as the sender): a
     request that got none ends in AuthServerUnavailable instead.
     """
@@ -77,13 +76,9 @@ class OAuthClient:
 
     def _new_session(self) -> OAuth2Session:
         c = self._config
-        secret: Any = c.client_secret
-        if c.client_auth == "private_key_jwt" and c.client_key is not None:
-            # Authlib's PrivateKeyJWT signs with the "secret", given as a key object.
-            secret = JWKRegistry.import_key(dict(c.client_key.jwk))
         session = OAuth2Session(
             client_id=c.client_id,
-            client_secret=secret,
+            client_secret=c.client_secret,
             token_endpoint_auth_method=c.client_auth,
             revocation_endpoint_auth_method=c.client_auth,
             redirect_uri=c.redirect_uri,
@@ -91,10 +86,8 @@ class OAuthClient:
             default_timeout=(c.http_connect_timeout, c.http_read_timeout),
         )
         if c.client_key is not None:
-            key = c.client_key
-            session.register_client_auth_method(
-                PrivateKeyJWT(c.token_url, headers={"kid": key.kid}, alg=key.alg)
-            )
+            audience = str(c.metadata.get("issuer") or "") or c.token_url
+            session.register_client_auth_method(ClientAssertion(c.client_key, audience))
         session.trust_env = False
         session.hooks["response"].append(self._announce)
         for hook in ("access_token_response", "refresh_token_response"):

@@ -14,11 +14,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
+from flask_altitudeangel._client_key import ClientAssertion
 from flask_altitudeangel._dpop import DPoPKey
 from tests import peek
 from tests.oauth_driver import SandboxUser
@@ -201,7 +201,7 @@ def test_the_pushed_request_and_the_client_assertion_are_shown_the_signature_sho
     env["AA_PAR"] = "auto"  # offered by the sandbox's metadata, as is private_key_jwt
     del env["AA_CLIENT_SECRET"]
     client = create_app(env).test_client()
-    assertions = recorded(monkeypatch, PrivateKeyJWT, "sign")
+    assertions = recorded(monkeypatch, ClientAssertion, "sign")
     started = client.get("/login")
     assert len(assertions) == 1  # the pushed request authenticates as at the token endpoint
     callback = SandboxUser("alice", "wonderland").authorize(

@@ -132,9 +132,9 @@ def back_channel_response(response: requests.Response) -> Details:
         document = None
     if not isinstance(document, dict):
         return (("status", str(response.status_code)),)
+    rows: list[tuple[str, str]] = [("fields", ", ".join(sorted(document)))]
     if "access_token" in document:  # a token response: say what it left out, too
         document = {"expires_in": "(not sent)", "refresh_token": "", **document}
-    rows: list[tuple[str, str]] = [("fields", ", ".join(sorted(document)))]
     names = [n for n in ANSWER_ORDER if n in document]
     for name in names + sorted(n for n in document if n not in ANSWER_ORDER):
         given = document[name]

@@ -67,7 +67,7 @@ def _record(store: TraceStore, heard: list[ProtocolMessage]) -> None:
         return  # a refused callback: nobody's flow
     login_id = _current_login_id()
     if login_id:
-        store.record(login_id, [*earlier, *steps.told(heard)])
+        store.record(login_id, [*earlier, *steps.told(heard, earlier)])
 
 
 def _heard(app: Flask, message: ProtocolMessage, **extra: Any) -> None:

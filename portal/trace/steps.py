@@ -20,8 +20,11 @@ ANSWERED = {"pushed_authorization_request", "token_request", "revocation_request
 SENT_ALONG = ("DPoP proof", "client assertion")  # what a refresh step shows of its request
 
 
-def told(messages: list[ProtocolMessage]) -> list[Step]:
-    """Tell one request's messages as steps, each request the app sent with its answer."""
+def told(messages: list[ProtocolMessage], earlier: list[Step] | None = None) -> list[Step]:
+    """Tell one request's messages as steps, each request the app sent with its answer.
+
+    ``earlier`` are the steps of the same sign-in told before (at /login), if any.
+    """
     steps: list[Step] = []
     asked: ProtocolMessage | None = None
     before: ProtocolMessage | None = None  # what came before the request now answered
@@ -36,7 +39,7 @@ def told(messages: list[ProtocolMessage]) -> list[Step]:
         elif asked is not None and message.direction == "received":
             steps += answered(asked, message, before)
             asked = None
-    return steps
+    return _with_requested_scope(steps, earlier or [])
 
 
 def signed_in(messages: list[ProtocolMessage]) -> bool:
@@ -185,6 +188,17 @@ def api_call(asked: ProtocolMessage, answer: ProtocolMessage) -> Step:
         ms=_ms(answer),
         at=asked.at,
     )
+
+
+def _with_requested_scope(steps: list[Step], earlier: list[Step]) -> list[Step]:
+    """Put the scope the sign-in asked for beside the one granted, in the token response."""
+    requested = next((dict(s.details)["scope"] for s in earlier if "scope" in dict(s.details)), "")
+    for step in steps:
+        if requested and step.title == "Token response":
+            names = [name for name, _ in step.details]
+            at = names.index("granted scopes") if "granted scopes" in names else len(names)
+            step.details.insert(at, ("requested scopes", requested))
+    return steps
 
 
 def _ms(answer: ProtocolMessage) -> float | None:

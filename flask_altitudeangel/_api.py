@@ -36,7 +36,7 @@ CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 
 @dataclass(frozen=True)
 class ApiResponse:
-    """An API's answer that is not about the token: any 2xx, 3xx or 4xx but 401 and 403."""
+    """An API's answer that is not a refusal: any 2xx or 3xx (4xx and 5xx raise ApiError)."""
 
     status: int
     headers: Mapping[str, str]
@@ -211,8 +211,24 @@ def _answer(response: urllib3.BaseHTTPResponse) -> ApiResponse:
         _raise_for_challenge(status, response.headers.get("WWW-Authenticate", ""))
     if status == 429 or status >= 500:
         wait = retry_after_seconds(response.headers.get("Retry-After"))
-        raise ApiUnavailable(f"HTTP {status}", wait)
-    return ApiResponse(status, response.headers, response.data)
+        raise ApiUnavailable(f"HTTP {status}", wait, status=status)
+    answer = ApiResponse(status, response.headers, response.data)
+    if status >= 400:
+        raise refusal(answer)
+    return answer
+
+
+def refusal(answer: ApiResponse) -> ApiError:
+    """Return the error for a 4xx answer, with what its body says, if it says it as OAuth does."""
+    try:
+        body = json.loads(answer.data) if answer.data else {}
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    error = str(body.get("error") or "")
+    description = str(body.get("error_description") or f"the API answered HTTP {answer.status}")
+    return ApiError(description, status=answer.status, error=error, response=answer)
 
 
 def _raise_for_challenge(status: int, header: str) -> None:
@@ -225,14 +241,18 @@ def _raise_for_challenge(status: int, header: str) -> None:
     challenge = dict(CHALLENGE_PARAM.findall(header))
     error = challenge.get("error")
     if error == "insufficient_scope":
-        raise InsufficientScope(challenge.get("scope", ""))
+        lacking = InsufficientScope(challenge.get("scope", ""))
+        lacking.status, lacking.error = status, error
+        raise lacking
     if status == 401 and error in ("use_dpop_nonce", "invalid_dpop_proof"):
         raise _ProofRefused(error)
     if status == 403:
-        raise Forbidden()
+        forbidden = Forbidden()
+        forbidden.status, forbidden.error = 403, str(error or "")
+        raise forbidden
     if error in (None, "invalid_token"):
         raise InvalidToken(challenge.get("error_description", "token rejected"))
-    raise ApiError(f"HTTP 401 {error}")
+    raise ApiError(f"HTTP 401 {error}", status=401, error=str(error))
 
 
 def pool(connect_timeout: float, read_timeout: float) -> urllib3.PoolManager:

@@ -102,11 +102,34 @@ class StorageUnavailable(AltitudeAngelError):
 
 
 class ApiError(AltitudeAngelError):
-    """A call to an API answered in a way the app cannot use."""
+    """An API refused the call (any 4xx or 5xx answer) or answered in a way the app cannot use.
+
+    As ``requests``' ``raise_for_status``: ``status`` is the API's HTTP status (None when it
+    gave none), ``error`` and ``description`` what its body said (``error``,
+    ``error_description``), and ``response`` the whole answer, for bodies of other shapes.
+    """
 
     code = 502
     kind = "api_error"
     text = "The platform answered in a way this app did not expect."
+    status: int | None = None
+    error = ""
+    response: Any = None  # the ApiResponse, when the API answered
+
+    def __init__(
+        self,
+        description: str | None = None,
+        retry_after: int | None = None,
+        *,
+        status: int | None = None,
+        error: str = "",
+        response: Any = None,
+    ) -> None:
+        super().__init__(description, retry_after)
+        if status is not None:
+            self.status = status
+        self.error = error
+        self.response = response
 
 
 class ApiUnavailable(ApiError):

@@ -8,7 +8,8 @@ turns the rest of each answer into domain objects or one of the errors below.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -91,38 +92,48 @@ class PlatformApi:
         if bound.lists_reports is False:
             return self._reports_without_a_list(page, per_page)
         url = f"{self._base}/flightReport?page={int(page)}&per_page={int(per_page)}"
-        answer = self._aa.user_api.get(url, "list_reports")
-        bound.lists_reports = answer.status not in (404, 405)
-        if not bound.lists_reports:
+        try:
+            answer = self._aa.user_api.get(url, "list_reports")
+        except ApiError as error:
+            if error.status not in (404, 405):
+                raise
+            bound.lists_reports = False  # the platform's API has no such call
             return self._reports_without_a_list(page, per_page)
-        return _decode(ReportPage.from_api, _body(answer))
+        bound.lists_reports = True
+        return _decode(ReportPage.from_api, answer.json())
 
     def get_report(self, flight_id: str) -> FlightReport:
         url = self._report_url(flight_id)
         if not self._can_list():
             return self._report_without_a_list(flight_id)
-        return _decode(FlightReport.from_api, _body(self._aa.user_api.get(url, "get_report")))
+        with _refusals():
+            answer = self._aa.user_api.get(url, "get_report")
+        return _decode(FlightReport.from_api, answer.json())
 
     def create_report(self, draft: dict[str, Any]) -> str:
-        answer = self._aa.user_api.put(f"{self._base}/flightReport", draft, "create_report")
-        flight_id = _decode(lambda b: str(b["flightId"]), _body(answer))
+        with _refusals():
+            answer = self._aa.user_api.put(f"{self._base}/flightReport", draft, "create_report")
+        flight_id = _decode(lambda b: str(b["flightId"]), answer.json())
         if FLIGHT_ID.fullmatch(flight_id):
             self._bound.filed.remember(self._user(), flight_id, draft)
         return flight_id
 
     def complete_report(self, flight_id: str) -> None:
-        _body(self._aa.user_api.delete(self._report_url(flight_id), "complete_report"))
+        with _refusals():
+            self._aa.user_api.delete(self._report_url(flight_id), "complete_report")
         self._bound.filed.completed(self._user(), flight_id)
 
     def user_profile(self) -> UserProfile:
-        answer = self._aa.user_api.get(self._aa.config.userprofile_url, "user_profile")
-        return _decode(UserProfile.from_api, _body(answer))
+        with _refusals():
+            answer = self._aa.user_api.get(self._aa.config.userprofile_url, "user_profile")
+        return _decode(UserProfile.from_api, answer.json())
 
     def map_features(self, box: BoundingBox, api: ApiClient | None = None) -> list[MapFeature]:
         """Read map data in ``box``, with the app's client token unless told otherwise."""
         query = urlencode({"n": box.north, "e": box.east, "s": box.south, "w": box.west})
         url = f"{self._base}/v2/mapdata/geojson?{query}"
-        body = _body((api or self._aa.client_api).get(url, "map_data"))
+        with _refusals():
+            body = (api or self._aa.client_api).get(url, "map_data").json()
         return _decode(lambda b: [MapFeature.from_api(f) for f in b.get("features", [])], body)
 
     def _user(self) -> str:
@@ -204,18 +215,32 @@ def _merged(on_map: FlightReport, filed: FlightReport | None) -> FlightReport:
     return replace(filed, reference=on_map.reference, status="current", source="filed here")
 
 
-def _body(answer: ApiResponse) -> Any:
-    """Return the JSON body of a success; raise the matching domain error otherwise."""
-    body = answer.json()
-    if answer.status == 404:
-        raise NotFound("not found")
-    if answer.status == 409:
-        raise Conflict(str(body.get("error_description", "conflict")))
-    if answer.status == 400 and isinstance(body.get("fields"), dict):
-        raise ValidationFailed({str(k): str(v) for k, v in body["fields"].items()})
-    if answer.status >= 400:
-        raise ApiError(f"HTTP {answer.status}")
-    return body
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """Turn the API's refusals that mean something here into domain errors; raise the rest."""
+    try:
+        yield
+    except ApiError as error:
+        raise _domain_error(error) from None
+
+
+def _domain_error(error: ApiError) -> Exception:
+    body = _error_body(error.response)
+    if error.status == 404:
+        return NotFound("not found")
+    if error.status == 409:
+        return Conflict(str(body.get("error_description", "conflict")))
+    if error.status == 400 and isinstance(body.get("fields"), dict):
+        return ValidationFailed({str(k): str(v) for k, v in body["fields"].items()})
+    return error
+
+
+def _error_body(response: ApiResponse | None) -> dict[str, Any]:
+    try:
+        body = response.json() if response is not None else {}
+    except ApiError:  # not JSON
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _decode(parser: Callable[[Any], T], body: Any) -> T:

@@ -47,7 +47,8 @@ signed_out.__doc__ = (
 code_exchanged = _signals.signal("altitudeangel.code-exchanged")
 code_exchanged.__doc__ = (
     "The authorization code was exchanged, before the user is signed in: ``exchange`` (a "
-    "CodeExchange, every secret in it shortened or fingerprinted)."
+    "CodeExchange, every secret in it shortened or fingerprinted). Kept for hosts that use it: "
+    "``protocol_message`` tells each message of the sign-in, proofs and assertions included."
 )
 
 api_called = _signals.signal("altitudeangel.api-called")

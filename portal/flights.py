@@ -22,7 +22,9 @@ PER_PAGE = 10
 def index() -> str:
     """List the signed-in user's reports, newest first."""
     page = request.args.get("page", "1")
-    if not page.isdigit() or not 1 <= int(page) <= 10_000:
+    # isdigit() alone also holds for "²" and "①", which int() refuses, and for other
+    # scripts' digits, which int() reads: a page number is ASCII digits only.
+    if not (page.isascii() and page.isdigit()) or not 1 <= int(page) <= 10_000:
         abort(400, "page must be a whole number from 1")
     reports = platform.list_reports(int(page), PER_PAGE)
     area = current_app.config["PORTAL_SETTINGS"].reports_area

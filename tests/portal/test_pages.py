@@ -108,6 +108,15 @@ def test_bad_paging_is_a_400(client: FlaskClient, sign_in: SignIn) -> None:
     assert client.get("/flight-reports?page=abc").status_code == 400
 
 
+@pytest.mark.parametrize("page", ["²", "①", "٣", "1.0", " 1", "+1", "0"])
+def test_a_page_number_other_than_ascii_digits_is_a_400(
+    client: FlaskClient, sign_in: SignIn, page: str
+) -> None:
+    # str.isdigit() holds for superscripts and circled digits, which int() refuses.
+    sign_in(client)
+    assert client.get("/flight-reports", query_string={"page": page}).status_code == 400
+
+
 def test_profile_and_session_pages(client: FlaskClient, sign_in: SignIn) -> None:
     sign_in(client)
     profile = client.get("/profile").get_data(as_text=True)

@@ -20,8 +20,10 @@ from flask_altitudeangel import (
     SignInFailed,
     SignInRequired,
     StorageUnavailable,
+    own_page,
 )
 from portal import metrics
+from portal.extensions import aa
 from portal.messages import PAGES, Message
 from portal.platform import NotFound
 from portal.rate_limits import SignInsTooFast
@@ -84,8 +86,17 @@ def _action_url(message: Message, extra: dict[str, Any]) -> str:
     if message.target == "grant":
         return url_for("altitudeangel.login", add_scope=extra.get("scope", ""), next=next_path)
     if message.target == "retry" and request.method == "GET":
-        return request.full_path.rstrip("?") if request.path != "/" else "/"
+        return _retry_url()
     return "/"
+
+
+def _retry_url() -> str:
+    """Link back to the page that failed, if it is one of ours: its path is the requester's."""
+    if request.endpoint == "altitudeangel.login":  # the login validates its own arguments
+        args = request.args
+        scopes = tuple(args.getlist("scope"))
+        return aa.sign_in_url(args.get("next"), scopes, args.get("add_scope", ""))
+    return own_page(request.full_path.rstrip("?"), "/")
 
 
 def _this_page() -> str | None:

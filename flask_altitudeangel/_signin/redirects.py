@@ -9,6 +9,8 @@ from flask import current_app
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from flask_altitudeangel._state import NAME
+
 # Printable ASCII without space, backslash, quotes or angle brackets; anything else is refused
 # rather than normalised, since browsers and servers disagree on how to normalise it.
 SAFE_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~/?=&%+:,;!$*()@]*")
@@ -34,3 +36,13 @@ def safe_next(value: str | None, default: str, blueprint: str) -> str:
     if endpoint == "static" or (name == blueprint and view in NOT_A_DESTINATION):
         return default
     return value
+
+
+def own_page(value: str | None, default: str = "/") -> str:
+    """Return ``value`` if a link to it stays on a page of this app, else ``default``.
+
+    For links a host builds from a request's own path (an error page's "Try again"): that path
+    is the requester's to choose, and ``/%5Cevil.example/x`` arrives as ``/\\evil.example/x``,
+    which browsers resolve to another site.
+    """
+    return safe_next(value, default, NAME)

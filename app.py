@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from flask_altitudeangel import ConfigError, connect_redis
 from portal import account, errors, flights, health, hooks, trace
@@ -17,6 +16,7 @@ from portal.extensions import aa, csrf, platform
 from portal.logs import configure_logging
 from portal.platform import FlightIdConverter
 from portal.rate_limits import SignInRateLimit
+from portal.security import ProxyFixFromProxies
 from portal.sessions import RedisSessions
 from portal.settings import Settings, SettingsError, load_settings
 
@@ -35,8 +35,8 @@ def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     hooks.register_request_hooks(app)
     register_commands(app)
     if settings.trust_proxy:
-        n = settings.trust_proxy
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0, x_port=0)  # type: ignore[method-assign]
+        proxies, allowed = settings.trust_proxy, settings.forwarded_allow_ips
+        app.wsgi_app = ProxyFixFromProxies(app.wsgi_app, proxies, allowed)  # type: ignore[method-assign]
     return app
 
 

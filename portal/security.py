@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, g, request
 from flask_wtf.csrf import CSRFError, generate_csrf
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from portal.sessions import SessionStoreUnavailable
@@ -78,3 +81,31 @@ class SecurityHeaders:
             wanted.append(("Cache-Control", "no-store"))
         headers.extend([(k, v) for k, v in wanted if k.lower() not in present])
         return response
+
+
+class ProxyFixFromProxies:
+    """Believe X-Forwarded-For/-Proto only when the peer is one of the configured proxies.
+
+    Werkzeug's ProxyFix believes any peer: whoever reaches gunicorn directly would choose the
+    address the per-address sign-in limit counts, and claim HTTPS. The same list tells
+    gunicorn (FORWARDED_ALLOW_IPS) whose scheme headers to take.
+    """
+
+    def __init__(
+        self, app: Any, proxies: int, allowed: Iterable[IPv4Network | IPv6Network]
+    ) -> None:
+        self._app = app
+        self._fixed = ProxyFix(app, x_for=proxies, x_proto=proxies, x_host=0, x_port=0)
+        self._allowed = tuple(allowed)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if self._from_a_proxy(environ.get("REMOTE_ADDR", "")):
+            return self._fixed(environ, start_response)
+        return self._app(environ, start_response)
+
+    def _from_a_proxy(self, peer: str) -> bool:
+        try:
+            address = ip_address(peer)
+        except ValueError:  # a Unix socket's peer has no address: only a local proxy uses one
+            return False
+        return any(address in network for network in self._allowed)

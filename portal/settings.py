@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +22,7 @@ SANDBOX_AUTH_URL = "http://127.0.0.1:5001"
 # a demo (a production app may reach its server through a local proxy or tunnel).
 SANDBOX_SECRET_KEY = "sandbox-only-secret-key-do-not-use-in-production"  # nosec B105
 
+IPNetwork = IPv4Network | IPv6Network
 REDIS_SCHEMES = ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster")
 
 
@@ -52,6 +54,7 @@ class Settings:
     redis_timeout: float
     session_cookie_secure: bool  # serve the cookie as Secure and __Host- (behind HTTPS)
     trust_proxy: int  # number of reverse proxies whose X-Forwarded-* headers are trusted
+    forwarded_allow_ips: tuple[IPNetwork, ...]  # the proxies allowed to send them (gunicorn's too)
     flow_trace: bool  # record each login's steps for /flow (on by default in the demo)
     login_rate_limit: str  # /login and /callback requests per client address
     metrics_token: str  # bearer token /metrics asks for; empty: /metrics is not served
@@ -113,6 +116,16 @@ class _Environment:
             raise SettingsError(f"{name} must be empty or at least 24 printable characters")
         return value
 
+    def networks(self, name: str, default: str) -> tuple[IPNetwork, ...]:
+        """Read comma-separated addresses or CIDR networks, as gunicorn does; * is any."""
+        value = self.text(name, default)
+        if value == "*":
+            return (ip_network("0.0.0.0/0"), ip_network("::/0"))
+        try:
+            return tuple(ip_network(part.strip(), strict=False) for part in value.split(","))
+        except ValueError:
+            raise SettingsError(f"{name} must be addresses or networks, got {value!r}") from None
+
     def area(self, name: str) -> BoundingBox | None:
         """Read a map box as north,east,south,west in degrees, at most 2 degrees a side."""
         value = self.text(name, "")
@@ -168,6 +181,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "SESSION_COOKIE_SECURE", "1" if aa.auth_url.startswith("https") else "0"
         ),
         trust_proxy=env.number("TRUST_PROXY", "0", 0, 5),
+        forwarded_allow_ips=env.networks("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         flow_trace=env.flag("FLOW_TRACE", "1" if demo else "0"),
         login_rate_limit=env.rate_limit("LOGIN_RATE_LIMIT", "20 per minute"),
         metrics_token=env.bearer_token("METRICS_TOKEN"),

@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 
 import pytest
+from flask import request
 from flask.testing import FlaskClient
 
+from app import create_app
+from portal.settings import SettingsError
 from tests import peek
-from tests.portal.conftest import DEMO_SECRET, SignIn
+from tests.portal.conftest import DEMO_SECRET, SignIn, app_environment
+from tests.services import RedisServer, ServiceProcess
 
 PAGES = ["/", "/flight-reports", "/profile", "/session", "/flight-reports/new", "/nowhere"]
 
@@ -68,3 +72,41 @@ def test_no_secret_reaches_a_page_a_cookie_or_a_log(
     for secret in secrets:
         assert secret not in caplog.text
     assert "code_verifier" not in caplog.text
+
+
+def seen_by_the_app(redis: RedisServer, sandbox: ServiceProcess, peer: str) -> str:
+    """Return the client address and scheme a view sees, asked for through ``peer``."""
+    app = create_app(
+        app_environment(redis, sandbox, TRUST_PROXY="1", FORWARDED_ALLOW_IPS="10.0.0.10")
+    )
+    app.add_url_rule("/seen", view_func=lambda: f"{request.remote_addr} {request.scheme}")
+    forged = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    response = app.test_client().get(
+        "/seen", headers=forged, environ_overrides={"REMOTE_ADDR": peer}
+    )
+    return response.get_data(as_text=True)
+
+
+def test_forwarded_headers_count_only_from_the_configured_proxy(
+    redis_server: RedisServer, sandbox: ServiceProcess
+) -> None:
+    assert seen_by_the_app(redis_server, sandbox, "10.0.0.10") == "203.0.113.9 https"
+    # Anyone reaching gunicorn directly would otherwise choose the address the per-address
+    # sign-in limit counts, and claim HTTPS.
+    assert seen_by_the_app(redis_server, sandbox, "192.0.2.5") == "192.0.2.5 http"
+
+
+def test_forwarded_allow_ips_takes_networks_and_refuses_nonsense(
+    redis_server: RedisServer, sandbox: ServiceProcess
+) -> None:
+    env = app_environment(redis_server, sandbox, TRUST_PROXY="1")
+    app = create_app({**env, "FORWARDED_ALLOW_IPS": "127.0.0.1, 10.1.0.0/16"})
+    app.add_url_rule("/seen", view_func=lambda: str(request.remote_addr))
+    answer = app.test_client().get(
+        "/seen",
+        headers={"X-Forwarded-For": "203.0.113.9"},
+        environ_overrides={"REMOTE_ADDR": "10.1.2.3"},
+    )
+    assert answer.get_data(as_text=True) == "203.0.113.9"
+    with pytest.raises(SettingsError, match="FORWARDED_ALLOW_IPS"):
+        create_app({**env, "FORWARDED_ALLOW_IPS": "the proxy"})

@@ -41,7 +41,8 @@ lint: $(VENV)/.installed
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/yamllint -c .yamllint.yaml .
 	$(BIN)/shellcheck scripts/*.sh .ci/run
-	SECRET_KEY=ci-only-placeholder-secret-key-0123456789 docker-compose -f docker-compose.yml config -q
+	SECRET_KEY=ci-only-placeholder-secret-key-0123456789 REDIS_PASSWORD=ci0only0placeholder \
+		docker-compose -f docker-compose.yml config -q
 
 ## Benchmarks against a same-I/O baseline and the Authlib pattern (about 5 minutes):
 ## regenerates bench/RESULTS.md and bench/results.png. Not part of `make test`.

@@ -1,13 +1,16 @@
 """Flask-Session on Redis, hardened: JSON only (never pickle), Redis failures made explicit,
-a Redis Cluster client accepted, and a __Host- cookie that sign-out really removes.
+a Redis Cluster client accepted, sessions stored under a hash of their id, and a __Host-
+cookie that sign-out really removes.
 
 Everything here goes through Flask-Session's public interface (its constructor, ``client``,
-``serializer``, ``key_prefix``, ``open_session``, ``save_session``). What it relies on in
-the pinned version is checked by tests/portal/test_sessions_pin.py.
+``serializer``, ``key_prefix``, ``open_session``, ``save_session``) and one private method,
+``_get_store_id``, through which it names every key. What it relies on in the pinned version
+is checked by tests/portal/test_sessions_pin.py.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from typing import Any
@@ -47,6 +50,16 @@ class JsonOnly:
             return None
 
 
+def session_key(key_prefix: str, sid: str) -> str:
+    """Name the Redis key of session ``sid``: the SHA-256 of the id, never the id itself.
+
+    The cookie's value is the id: a key named after it would hand a working session to anyone
+    who reads Redis, a replica or a backup (Rack's fix for CVE-2019-16782 does the same). An
+    id holds 256 random bits, so an unsalted hash cannot be reversed by guessing.
+    """
+    return key_prefix + hashlib.sha256(sid.encode()).hexdigest()
+
+
 class SessionStoreUnavailable(Exception):
     """Redis could not be reached (or answered too slowly) for the session."""
 
@@ -63,6 +76,9 @@ class RedisSessions(RedisSessionInterface):
         )
         self.client = client
         self.serializer = JsonOnly()
+
+    def _get_store_id(self, sid: str) -> str:
+        return session_key(self.key_prefix, sid)
 
     def open_session(self, app: Flask, request: Request) -> ServerSideSession:
         try:
@@ -91,7 +107,7 @@ class RedisSessions(RedisSessionInterface):
         Flask-Session expires the cookie without ``Secure``, which a browser ignores for a
         ``__Host-`` cookie: the user would keep the cookie of a session that is gone.
         """
-        self.client.delete(self.key_prefix + session.sid)
+        self.client.delete(self._get_store_id(session.sid))
         response.delete_cookie(
             self.get_cookie_name(app),
             path=self.get_cookie_path(app),

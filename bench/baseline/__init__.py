@@ -31,6 +31,7 @@ from bench.page import (
 )
 from flask_altitudeangel import Cipher
 from portal.models import ReportPage
+from portal.sessions import session_key
 
 
 def create_baseline(env: Mapping[str, str] | None = None) -> Flask:
@@ -60,7 +61,7 @@ def _reports_view(app: Flask, env: Mapping[str, str]) -> Callable[[], Response]:
         if request.args.get("page", "1") != "1":
             abort(400)  # the benchmark only ever asks for the first page
         sid = request.cookies.get(SESSION_COOKIE)
-        raw = db.get("portal:session:" + sid) if sid else None
+        raw = db.get(session_key("portal:session:", sid)) if sid else None
         session = decode(raw) if raw else {}
         blob = None
         login = session.get("altitudeangel") or {}

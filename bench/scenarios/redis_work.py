@@ -16,6 +16,7 @@ from altitudeangel_sandbox.processes import RedisServer, ServiceProcess
 from altitudeangel_sandbox.testing import sign_in_over_http
 from bench import flows
 from bench.world import PAGE, World
+from portal.sessions import session_key
 
 READS = {"get", "mget", "hget", "hmget", "hgetall", "lrange", "exists", "ttl", "llen"}
 WRITES = {"set", "setex", "hset", "expire", "pexpire", "rpush", "ltrim", "del", "unlink", "evalsha"}
@@ -94,10 +95,10 @@ def memory(db: redis.Redis, sid: str, kind: str) -> dict[str, int]:
     """Return MEMORY USAGE of each key one signed-in user has."""
     if kind == "peer":
         return {"session (token inside)": int(db.memory_usage(f"session:{sid}", samples=0) or 0)}
-    session_key = f"portal:session:{sid}"
-    login_id = msgspec.json.decode(db.get(session_key) or b"{}")["altitudeangel"]["login"]
+    session = session_key("portal:session:", sid)
+    login_id = msgspec.json.decode(db.get(session) or b"{}")["altitudeangel"]["login"]
     keys = {
-        "session": session_key,
+        "session": session,
         "tokens": f"portal:login:{{{login_id}}}:tokens",
         "trace": f"portal:login:{{{login_id}}}:trace",
     }

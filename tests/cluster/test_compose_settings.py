@@ -31,8 +31,13 @@ def compose() -> dict[str, Any]:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
+REDIS_PASSWORD = "compose0test0redis0password"
+
+
 def environment(compose: dict[str, Any], service: str) -> dict[str, str]:
-    return {k: str(v) for k, v in compose["services"][service]["environment"].items()}
+    """Return a service's environment, with ${REDIS_PASSWORD} put in as compose would."""
+    env = compose["services"][service]["environment"].items()
+    return {k: str(v).replace("${REDIS_PASSWORD}", REDIS_PASSWORD) for k, v in env}
 
 
 def localised(env: dict[str, str], port: int) -> dict[str, str]:
@@ -80,6 +85,12 @@ def test_the_services_agree_on_urls_and_addresses(compose: dict[str, Any]) -> No
     nginx_address = services["nginx"]["networks"]["edge"]["ipv4_address"]
     assert app["FORWARDED_ALLOW_IPS"] == nginx_address
     assert app["SECRET_KEY"].startswith("${SECRET_KEY:?")  # no default secret in the file
+    redis_command = services["redis"]["command"]
+    password = redis_command[redis_command.index("--requirepass") + 1]
+    assert password.startswith("${REDIS_PASSWORD:?")  # required, and no default
+    assert environment(compose, "redis")["REDISCLI_AUTH"] == REDIS_PASSWORD  # the healthcheck
+    for url in (app["REDIS_URL"], sandbox["SANDBOX_REDIS_URL"]):
+        assert urlsplit(url).password == REDIS_PASSWORD and urlsplit(url).hostname == "redis"
     for name, service in services.items():
         if name != "tls":  # a one-shot job, waited for until it completes
             assert "healthcheck" in service, name

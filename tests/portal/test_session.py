@@ -13,12 +13,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import create_app
+from portal.sessions import session_key
 from tests import peek
 from tests.oauth_driver import SandboxUser
 from tests.portal.conftest import REDIRECT_URI, SignIn, app_environment, sandbox_counter
 from tests.services import RedisServer, ServiceProcess
 
 COOKIE = "portal_session"
+PREFIX = "portal:session:"
 
 
 def session_id(client: FlaskClient) -> str | None:
@@ -36,7 +38,7 @@ def test_sign_in_issues_a_new_session_id_whatever_was_planted(
     client.set_cookie(COOKIE, "planted-by-an-attacker")
     sign_in(client)
     assert session_id(client) not in (None, "planted-by-an-attacker")
-    assert not redis_server.client().exists("portal:session:planted-by-an-attacker")
+    assert not redis_server.client().exists(session_key(PREFIX, "planted-by-an-attacker"))
 
 
 def test_an_old_signed_in_session_id_is_deleted_by_a_new_sign_in(
@@ -46,7 +48,7 @@ def test_an_old_signed_in_session_id_is_deleted_by_a_new_sign_in(
     first = session_id(client)
     sign_in(client, "bob")
     assert session_id(client) != first
-    assert not redis_server.client().exists(f"portal:session:{first}")
+    assert not redis_server.client().exists(session_key(PREFIX, first or ""))
 
 
 def test_an_unknown_session_id_is_ignored_and_nothing_is_written(
@@ -119,7 +121,7 @@ def test_sign_out_revokes_deletes_and_kills_the_old_cookie(
     response = client.post("/logout", data={"csrf_token": csrf_field})
     assert response.status_code == 303
     assert f"{COOKIE}=;" in response.headers["Set-Cookie"]
-    assert not redis_server.client().exists(f"portal:session:{old_sid}")
+    assert not redis_server.client().exists(session_key(PREFIX, old_sid or ""))
     refused = requests.post(
         sandbox.url + "/oauth/v2/token",
         data={
@@ -175,7 +177,7 @@ def test_a_pickled_session_is_never_unpickled(
         def __reduce__(self) -> tuple[object, tuple[str]]:
             return (os.system, (f"touch {marker}",))
 
-    redis_server.client().set("portal:session:planted", pickle.dumps(Exploit()))
+    redis_server.client().set(session_key(PREFIX, "planted"), pickle.dumps(Exploit()))
     client = portal_app.test_client()
     client.set_cookie(COOKIE, "planted")
     response = client.get("/profile")
@@ -221,3 +223,20 @@ def test_a_signed_in_page_view_reads_redis_twice_and_writes_nothing(
         assert reads == 5 * 2  # the session, and the tokens
     finally:
         own.cleanup()
+
+
+def test_a_read_of_redis_yields_no_working_session_cookie(
+    client: FlaskClient, sign_in: SignIn, redis_server: RedisServer
+) -> None:
+    sign_in(client)
+    sid = session_id(client)
+    assert sid and client.get("/profile").status_code == 200
+    db = redis_server.client()
+    keys = [key.decode() for key in db.scan_iter(PREFIX + "*")]  # other tests' too
+    assert session_key(PREFIX, sid) in keys
+    assert not any(sid in key or sid.encode() in (db.get(key) or b"") for key in keys)
+    thief = client.application.test_client()
+    for key in keys:  # what a dump, replica or backup shows, tried as a cookie
+        for value in (key, key.removeprefix(PREFIX)):
+            thief.set_cookie(COOKIE, value)
+            assert thief.get("/profile").status_code == 401

@@ -12,7 +12,7 @@ from flask import Flask, request
 from flask_session.base import MsgSpecSerializer
 from flask_session.redis import RedisSessionInterface
 
-from portal.sessions import JsonOnly, RedisSessions
+from portal.sessions import JsonOnly, RedisSessions, session_key
 from tests.services import RedisServer
 
 
@@ -40,10 +40,31 @@ def test_sessions_are_read_through_the_client_and_serializer_we_give(
         warnings.simplefilter("error")  # no stand-in warning for a real redis.Redis
         interface = RedisSessions(app, client, key_prefix="pin:session:")
     assert interface.client is client
-    client.set("pin:session:known", b'{"answer": 42}')
-    client.set("pin:session:pickled", pickle.dumps({"answer": 42}))
+    client.set(session_key("pin:session:", "known"), b'{"answer": 42}')
+    client.set(session_key("pin:session:", "pickled"), pickle.dumps({"answer": 42}))
     with app.test_request_context(headers={"Cookie": "pin_session=known"}):
         assert dict(interface.open_session(app, request)) == {"answer": 42}
     with app.test_request_context(headers={"Cookie": "pin_session=pickled"}):
         session = interface.open_session(app, request)
         assert "answer" not in session and session.sid != "pickled"
+
+
+def test_flask_session_still_names_every_key_through_get_store_id(
+    redis_server: RedisServer,
+) -> None:
+    # Why overriding _get_store_id is enough to keep session ids out of Redis's key names.
+    app = Flask(__name__)
+    app.config["SESSION_COOKIE_NAME"] = "pin_session"
+    client = redis_server.client()
+    interface = RedisSessions(app, client, key_prefix="pin:session:")
+    with app.test_request_context():
+        session = interface.open_session(app, request)
+        session["answer"] = 42
+        interface.save_session(app, session, app.response_class())
+        first = session.sid
+        assert client.exists(session_key("pin:session:", first))
+        assert not client.exists("pin:session:" + first)
+        interface.regenerate(session)
+        assert not client.exists(session_key("pin:session:", first))
+        interface.save_session(app, session, app.response_class())
+        assert client.exists(session_key("pin:session:", session.sid))

@@ -55,6 +55,23 @@ def test_with_an_end_session_endpoint_sign_out_goes_there_and_comes_back(
     assert "form-action 'self' " + sandbox.url in came_back.headers["Content-Security-Policy"]
 
 
+def test_another_browsers_end_session_state_does_not_claim_the_platform_session_ended(
+    redis_server: RedisServer, sandbox: ServiceProcess, sign_in: SignIn
+) -> None:
+    end_session = sandbox.url + "/oauth/v2/logout"
+    app = create_app(app_environment(redis_server, sandbox, AA_END_SESSION_URL=end_session))
+    leaving, staying = app.test_client(), app.test_client()
+    sign_in(leaving)
+    sign_in(staying, "bob")
+    response = leaving.post("/logout", data={"csrf_token": csrf_token(leaving)})
+    state = parse_qs(urlsplit(response.headers["Location"]).query)["state"][0]
+
+    lured = staying.get("/signed-out", query_string={"state": state}).get_data(as_text=True)
+    assert "has ended too" not in lured and "was not ended" in lured
+    came_back = leaving.get("/signed-out", query_string={"state": state})
+    assert "has ended too" in came_back.get_data(as_text=True)
+
+
 def test_a_forged_or_missing_state_does_not_claim_the_platform_session_ended(
     redis_server: RedisServer, sandbox: ServiceProcess
 ) -> None:
@@ -66,7 +83,8 @@ def test_a_forged_or_missing_state_does_not_claim_the_platform_session_ended(
         assert page.status_code == 200
         text = page.get_data(as_text=True)
         assert "was not ended" in text and "Sign out of Altitude Angel too" in text
-        assert page.headers.get("Set-Cookie") is None  # the page writes nothing
+        # The page stores nothing: no session, only the cookie its end-session link is bound to.
+        assert "portal_session" not in page.headers.get("Set-Cookie", "")
 
 
 def test_after_sign_out_a_page_asks_for_a_click_instead_of_signing_in_again(

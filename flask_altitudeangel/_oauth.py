@@ -147,7 +147,8 @@ class OAuthClient:
             _refuse_unavailable(answer)
             document = answer.json()
             if answer.status_code != 201 or "request_uri" not in document:
-                raise TokenRejected(str(document.get("error", "invalid_request")))
+                error = str(document.get("error", "invalid_request"))
+                raise TokenRejected(error, document.get("error_description"))
         query = urlencode({"client_id": c.client_id, "request_uri": str(document["request_uri"])})
         return f"{c.authorize_url}?{query}"
 
@@ -245,7 +246,7 @@ class OAuthClient:
             yield
         except OAuthError as error:
             outcome = str(error.error)
-            raise TokenRejected(outcome) from None
+            raise TokenRejected(outcome, error.description) from None
         except AuthServerUnavailable:
             outcome = "unavailable"
             raise

@@ -8,6 +8,7 @@ or put a template of your own at ``altitudeangel/error.html``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import jsonify, render_template, request
@@ -66,19 +67,61 @@ class SignInRequired(AltitudeAngelError):
         self.next_path = next_path
 
 
+# The characters RFC 6749 allows in error_description (Appendix A.8); anything else is dropped.
+SERVER_DESCRIPTION = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,300}")
+WHAT_TO_CHECK = {
+    "invalid_request": "Check that AA_REDIRECT_URI is registered for this client at the "
+    "authorization server exactly as set (scheme, host, port and path).",
+    "invalid_client": "Check AA_CLIENT_ID and AA_CLIENT_SECRET (or the client's key) against "
+    "the client's registration.",
+    "unauthorized_client": "Check that the client is registered for the authorization code "
+    "grant and for this redirect URI.",
+    "invalid_scope": "Check AA_SCOPES against the scopes the client is registered for.",
+    "invalid_grant": "Check that AA_REDIRECT_URI is the one the sign-in started with, and "
+    "that this server's clock is right.",
+}
+CHECK_THE_REGISTRATION = "Check the client's registration and the AA_* settings."
+
+
+def server_description(value: str | None) -> str:
+    """Return an authorization server's error_description if it is well-formed, else ""."""
+    return value if value and SERVER_DESCRIPTION.fullmatch(value) else ""
+
+
 class SignInFailed(AltitudeAngelError):
-    """A sign-in could not be completed; ``reason`` says why (an OAuth error code, or ours)."""
+    """A sign-in could not be completed; ``reason`` says why (an OAuth error code, or ours).
+
+    When the authorization server refused it, ``server_error`` is the error code it answered
+    with, ``server_description`` its description, and ``what_to_check`` a hint for the operator.
+    """
 
     code = 400
     kind = "sign_in_failed"
     title = "Sign-in failed"
     text = "The sign-in could not be completed. Nothing was saved."
 
-    def __init__(self, reason: str, next_path: str, status: int = 400) -> None:
+    def __init__(
+        self,
+        reason: str,
+        next_path: str,
+        status: int = 400,
+        *,
+        server_error: str = "",
+        server_description: str = "",
+    ) -> None:
         super().__init__()
         self.reason = reason
         self.next_path = next_path
         self.code = status
+        self.server_error = server_error
+        self.server_description = server_description
+
+    @property
+    def what_to_check(self) -> str:
+        """Say what to check when the authorization server refused the sign-in, else ""."""
+        if not self.server_error:
+            return ""
+        return WHAT_TO_CHECK.get(self.server_error, CHECK_THE_REGISTRATION)
 
 
 class AuthServerUnavailable(AltitudeAngelError):
@@ -174,9 +217,10 @@ class InvalidToken(ApiError):
 class TokenRejected(Exception):
     """The token endpoint answered with an OAuth error such as ``invalid_grant``."""
 
-    def __init__(self, error: str) -> None:
+    def __init__(self, error: str, description: str | None = None) -> None:
         super().__init__(error)
         self.error = error
+        self.description = server_description(description)
 
 
 def retry_after_seconds(header: str | None) -> int:

@@ -70,7 +70,11 @@ def render_error(
             extra.get("title", "Error"), extra.get("description", ""), "Home", "home"
         )
         page = render_template(
-            "error.html", message=message, status=status, action_url=_action_url(message, extra)
+            "error.html",
+            message=message,
+            status=status,
+            action_url=_action_url(message, extra),
+            refusal=extra.get("refusal"),
         )
         response = Response(page, mimetype="text/html")
     response.status_code = status
@@ -115,7 +119,9 @@ def sign_in_required(error: SignInRequired) -> Response:
 def sign_in_failed(error: SignInFailed) -> Response:
     """Answer a callback that cannot complete the sign-in: a page that offers a way on."""
     kind = error.reason if error.reason in PAGES else "other"
-    return render_error(error.code or 400, kind, next_path=error.next_path)
+    if error.server_error and PAGES[kind] in (PAGES["invalid_request"], PAGES["other"]):
+        kind = "refused_by_server"  # not a guess at what happened: the server's own words follow
+    return render_error(error.code or 400, kind, next_path=error.next_path, refusal=error)
 
 
 def insufficient_scope(error: InsufficientScope) -> Response:

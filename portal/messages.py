@@ -54,6 +54,12 @@ PAGES = {
         "login",
     ),
     "invalid_request": SIGN_IN_AGAIN,
+    "refused_by_server": Message(
+        "Sign-in refused by Altitude Angel",
+        "The authorization server would not go on with this sign-in. Nothing was saved.",
+        "Try signing in again",
+        "login",
+    ),
     "malformed_callback": Message(
         "Sign-in refused",
         "The answer that came back from the authorization server was damaged or incomplete, "

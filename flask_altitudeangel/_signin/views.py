@@ -66,7 +66,7 @@ def create_blueprint(state: AppState) -> Blueprint:
         try:
             url = state.oauth.authorization_url(pending.state, pending.code_verifier, scope)
         except TokenRejected as error:  # a pushed request the server refused (RFC 9126 §2.3)
-            raise _refused(error.error, 400, next_path) from None
+            raise _refused(error.error, 400, next_path, error) from None
         announce(_app(), record.through_the_browser("authorization_request", url, pending.state))
         response = _no_store(redirect(url, 302))
         state.pending.bind(pending, request, response)
@@ -93,7 +93,8 @@ def create_blueprint(state: AppState) -> Blueprint:
             raise _refused(problem, 400, pending.next)
         if "error" in params:
             error = params["error"]
-            raise _refused(error, 403 if error == ACCESS_DENIED else 400, pending.next)
+            refusal = TokenRejected(error, params.get("error_description"))
+            raise _refused(error, 403 if error == ACCESS_DENIED else 400, pending.next, refusal)
         return _redeem(state, params, pending)
 
     @bp.post("/logout")
@@ -196,8 +197,8 @@ def _redeem(state: AppState, params: MultiDict[str, str], pending: PendingSignIn
         token = token_from_response(
             response, pending.scope, None, key.private_jwk() if key else None
         )
-    except TokenRejected:
-        raise _refused("token_rejected", 400, pending.next) from None
+    except TokenRejected as error:
+        raise _refused("token_rejected", 400, pending.next, error) from None
     except (KeyError, ValueError):
         raise _refused("invalid_token_response", 502, pending.next) from None
     seconds = time.perf_counter() - started
@@ -240,12 +241,31 @@ def _profile_summary(state: AppState, token: UserToken) -> tuple[str, str]:
     return name or str(data.get("email", "")) or "Signed-in user", str(data["aa_id"])
 
 
-def _refused(reason: str, status: int, next_path: str) -> SignInFailed:
-    """Count, log and announce a refused callback; return the error to raise."""
-    SIGN_INS.labels(reason if reason in KNOWN_REASONS else "other").inc()
-    log.info("event=sign_in_refused reason=%s", reason if reason in KNOWN_REASONS else "other")
+def _refused(
+    reason: str, status: int, next_path: str, by_server: TokenRejected | None = None
+) -> SignInFailed:
+    """Count, log and announce a refused sign-in; return the error to raise.
+
+    A refusal by the authorization server (other than the user's own "no") is logged at
+    WARNING with its code and description: it usually means a setting or the client's
+    registration is wrong, which the user cannot fix.
+    """
+    known = reason if reason in KNOWN_REASONS else "other"
+    SIGN_INS.labels(known).inc()
     sign_in_failed.send(_app(), reason=reason)
-    return SignInFailed(reason, next_path, status)
+    if by_server is None or reason == ACCESS_DENIED:
+        log.info("event=sign_in_refused reason=%s", known)
+        return SignInFailed(reason, next_path, status)
+    error, description = by_server.error, by_server.description
+    log.warning(
+        "event=sign_in_refused reason=%s by=authorization_server error=%s description=%r",
+        known,
+        error if error in KNOWN_REASONS or error == "invalid_grant" else "other",
+        description,
+    )
+    return SignInFailed(
+        reason, next_path, status, server_error=error, server_description=description
+    )
 
 
 KNOWN_REASONS = {

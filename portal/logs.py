@@ -13,6 +13,9 @@ from werkzeug.wrappers import Response
 REQUEST_ID = re.compile(r"[A-Za-z0-9\-]{8,64}")
 # Libraries that log tokens, codes or PKCE verifiers at DEBUG level are kept above it.
 QUIET_LOGGERS = ("authlib", "urllib3", "requests", "werkzeug")
+# The portal's own lines, and the extension's, whose security events (sign_in_refused,
+# signed_in, signed_out) come from flask_altitudeangel.events.
+SHOWN_LOGGERS = ("portal", "flask_altitudeangel")
 
 
 class RequestIdFilter(logging.Filter):
@@ -30,11 +33,12 @@ def configure_logging() -> None:
         )
     )
     handler.addFilter(RequestIdFilter())
-    portal_logger = logging.getLogger("portal")
-    if not portal_logger.handlers:
-        portal_logger.addHandler(handler)
-        portal_logger.setLevel(logging.INFO)
-        portal_logger.propagate = False
+    for name in SHOWN_LOGGERS:
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            logger.addHandler(handler)
+            logger.setLevel(logging.INFO)
+    logging.getLogger("portal").propagate = False
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
 

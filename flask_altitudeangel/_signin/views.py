@@ -40,6 +40,7 @@ from flask_altitudeangel.signals import before_sign_in, code_exchanged, sign_in_
 
 P = ParamSpec("P")
 log = logging.getLogger("flask_altitudeangel")
+events = logging.getLogger("flask_altitudeangel.events")  # security events, documented
 ACCESS_DENIED = "access_denied"
 
 
@@ -105,7 +106,7 @@ def create_blueprint(state: AppState) -> Blueprint:
         if origin is not None and origin != state.config.origin:
             abort(403)  # a form posted from another site; the host's CSRF check comes on top
         _session.end(state.tokens, wait=True, reason="signed_out")
-        log.info("event=signed_out")
+        events.info("event=signed_out")
         url = end_session_url(state)
         if url:
             announce(_app(), record.through_the_browser("end_session_request", url))
@@ -206,7 +207,7 @@ def _redeem(state: AppState, params: MultiDict[str, str], pending: PendingSignIn
     code_exchanged.send(_app(), exchange=exchange)
     _sign_in(state, token)
     SIGN_INS.labels("success").inc()
-    log.info("event=signed_in")
+    events.info("event=signed_in")
     return _no_store(redirect(pending.next, 303))
 
 
@@ -254,10 +255,10 @@ def _refused(
     SIGN_INS.labels(known).inc()
     sign_in_failed.send(_app(), reason=reason)
     if by_server is None or reason == ACCESS_DENIED:
-        log.info("event=sign_in_refused reason=%s", known)
+        events.info("event=sign_in_refused reason=%s", known)
         return SignInFailed(reason, next_path, status)
     error, description = by_server.error, by_server.description
-    log.warning(
+    events.warning(
         "event=sign_in_refused reason=%s by=authorization_server error=%s description=%r",
         known,
         error if error in KNOWN_REASONS or error == "invalid_grant" else "other",

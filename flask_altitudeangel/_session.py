@@ -20,16 +20,16 @@ from flask_altitudeangel.signals import signed_out
 KEY = "altitudeangel"
 
 
-def start(login_id: str, user_name: str, aa_id: str) -> Login:
+def start(login_id: str, display_name: str, aa_id: str) -> Login:
     """Begin a signed-in session for ``login_id`` under a new session id."""
     now = int(time.time())
     session.clear()
-    session[KEY] = {"login": login_id, "name": user_name, "aa_id": aa_id, "at": now, "seen": now}
+    session[KEY] = {"login": login_id, "name": display_name, "aa_id": aa_id, "at": now, "seen": now}
     regenerate = getattr(current_app.session_interface, "regenerate", None)
     if regenerate is not None:  # server-side sessions: a new id, the old one deleted
         regenerate(session)
     g.pop("altitudeangel_login", None)
-    return Login(login_id, user_name, aa_id, now, now)
+    return Login(login_id, display_name, aa_id, now, now)
 
 
 def login_id_in_session() -> str | None:

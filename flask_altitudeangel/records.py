@@ -51,10 +51,15 @@ class Login:
     """The signed-in user of this request, as this app knows them."""
 
     login_id: str  # random, names the stored tokens; not the user's identity
-    user_name: str
+    display_name: str  # for pages: "first last" from the profile, else the e-mail, else a stand-in
     aa_id: str  # the user's Altitude Angel id, when their profile could be read
     signed_in_at: int
     seen_at: int
+
+    @property
+    def user_name(self) -> str:
+        """Return the display name (this field's former name, kept working)."""
+        return self.display_name
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from flask_altitudeangel import AltitudeAngel, SignInRequired, login_required
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title></head><body><main>
 {% if login %}
-  <p>Signed in as {{ login.user_name }}.</p>
+  <p>Signed in as {{ login.display_name }}.</p>
   <form method="post" action="{{ url_for('altitudeangel.logout') }}">
     <button>Sign out</button></form>
 {% else %}

@@ -10,8 +10,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, redirect, render_template_string, request
-from werkzeug.wrappers import Response
+from flask import Flask, render_template_string, request
+from flask_wtf.csrf import CSRFProtect
 
 from flask_altitudeangel import AltitudeAngel, SignInRequired, login_required
 
@@ -20,9 +20,10 @@ PAGE = """<!doctype html>
 {% if login %}
   <p>Signed in as {{ login.display_name }}.</p>
   <form method="post" action="{{ url_for('altitudeangel.logout') }}">
+    <input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
     <button>Sign out</button></form>
 {% else %}
-  <p><a href="{{ url_for('altitudeangel.login', next='/profile') }}">
+  <p><a href="{{ url_for('altitudeangel.login', next=next_path or '/profile') }}">
     Sign in with Altitude Angel</a></p>
 {% endif %}
 {% if profile %}
@@ -37,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY")
     app.config.update({k: v for k, v in os.environ.items() if k.startswith("AA_")})
     app.config.update(config or {})
+    CSRFProtect(app)  # the sign-out form, like every form, carries a token
     aa = AltitudeAngel(app)
 
     @app.get("/")
@@ -52,7 +54,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         )
 
     @app.errorhandler(SignInRequired)
-    def sign_in(error: SignInRequired) -> Response:
-        return redirect(aa.sign_in_url(next_path=request.path))
+    def sign_in(error: SignInRequired) -> tuple[str, int]:
+        # A link to click, never a redirect: a redirect would sign a user who just signed out
+        # straight back in wherever Altitude Angel still remembers them.
+        page = render_template_string(PAGE, title="Please sign in", next_path=request.path)
+        return page, 401
 
     return app

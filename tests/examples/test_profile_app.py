@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import requests
 from playwright.sync_api import Browser, Playwright, expect
 
 from altitudeangel_sandbox.processes import free_port, gunicorn_process
@@ -50,7 +51,8 @@ def test_the_example_signs_in_shows_the_profile_and_signs_out(
 ) -> None:
     context = chromium.new_context()
     page = context.new_page()
-    page.goto(example_url + "/profile")  # asks for a sign-in, then comes back here
+    page.goto(example_url + "/profile")  # offers a sign-in, which comes back here
+    page.get_by_role("link", name="Sign in with Altitude Angel").click()
     page.get_by_label("Username").fill("alice")
     page.get_by_label("Password").fill(altitudeangel_sandbox.users["alice"])
     page.get_by_role("button", name="Sign in").click()
@@ -67,3 +69,13 @@ def test_the_example_signs_in_shows_the_profile_and_signs_out(
     page.goto(example_url + "/")
     expect(page.get_by_role("link", name="Sign in with Altitude Angel")).to_be_visible()
     context.close()
+
+
+def test_the_example_offers_a_sign_in_and_refuses_a_sign_out_without_its_token(
+    example_url: str,
+) -> None:
+    asked = requests.get(example_url + "/profile", allow_redirects=False, timeout=10)
+    assert asked.status_code == 401  # a page to click on, never a bounce to the server
+    assert "/login?next=/profile" in asked.text
+    forged = requests.post(example_url + "/logout", allow_redirects=False, timeout=10)
+    assert forged.status_code == 400  # Flask-WTF's CSRF check: no token, no sign-out

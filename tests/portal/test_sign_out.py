@@ -119,3 +119,15 @@ def test_the_site_icon_is_served_and_linked(client: FlaskClient) -> None:
     with client.get("/favicon.ico") as icon:
         assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
     assert b'rel="icon"' in client.get("/").data
+
+
+def test_a_post_with_no_token_and_no_origin_is_refused(
+    client: FlaskClient, sign_in: SignIn
+) -> None:
+    # The Origin check passes a post without Origin (older browsers, privacy proxies): the
+    # CSRF token is what refuses it, and nothing else may be relied on to.
+    sign_in(client)
+    refused = client.post("/logout", data={})
+    assert refused.status_code == 400
+    assert "Origin" not in refused.request.headers
+    assert client.get("/flight-reports").status_code == 200  # still signed in

@@ -58,7 +58,8 @@ def test_an_unknown_session_id_is_ignored_and_nothing_is_written(
     keys_before = redis_server.client().dbsize()
     for path in ("/", "/flight-reports", "/flight-reports/new", "/profile", "/signed-out"):
         response = client.get(path)
-        assert "Set-Cookie" not in response.headers, path
+        # The signed-out page may bind its end-session link to this browser; no session.
+        assert COOKIE not in response.headers.get("Set-Cookie", ""), path
     assert redis_server.client().dbsize() == keys_before
 
 
@@ -120,7 +121,7 @@ def test_sign_out_revokes_deletes_and_kills_the_old_cookie(
     csrf_field = page.data.split(b'name="csrf_token" value="')[1].split(b'"')[0].decode()
     response = client.post("/logout", data={"csrf_token": csrf_field})
     assert response.status_code == 303
-    assert f"{COOKIE}=;" in response.headers["Set-Cookie"]
+    assert any(c.startswith(f"{COOKIE}=;") for c in response.headers.getlist("Set-Cookie"))
     assert not redis_server.client().exists(session_key(PREFIX, old_sid or ""))
     refused = requests.post(
         sandbox.url + "/oauth/v2/token",

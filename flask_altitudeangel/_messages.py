@@ -134,7 +134,8 @@ def back_channel_response(response: requests.Response) -> Details:
         return (("status", str(response.status_code)),)
     rows: list[tuple[str, str]] = [("fields", ", ".join(sorted(document)))]
     if "access_token" in document:  # a token response: say what it left out, too
-        document = {"expires_in": "(not sent)", "refresh_token": "", **document}
+        document = {"expires_in": "(not sent)", **document}
+        document.setdefault("refresh_token", None)  # shown as "not issued"
     names = [n for n in ANSWER_ORDER if n in document]
     for name in names + sorted(n for n in document if n not in ANSWER_ORDER):
         given = document[name]

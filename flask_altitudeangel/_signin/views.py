@@ -115,6 +115,10 @@ def create_blueprint(state: AppState) -> Blueprint:
     @bp.get("/signed-out")
     def signed_out() -> Response:
         """Say what sign-out ended: this app's session, and the platform's when it came back."""
+        if _session.current(state.config, state.tokens) is not None:
+            # Reached by a link or a bookmark while signed in: say so, rather than claim otherwise.
+            page = render_template("altitudeangel/signed_out.html", still_signed_in=True)
+            return _no_store(Response(page, mimetype="text/html"))
         ended_there = signout.came_back(request.args.get("state"))
         page = render_template(
             "altitudeangel/signed_out.html",

@@ -67,6 +67,9 @@ def test_another_browsers_end_session_state_does_not_claim_the_platform_session_
     state = parse_qs(urlsplit(response.headers["Location"]).query)["state"][0]
 
     lured = staying.get("/signed-out", query_string={"state": state}).get_data(as_text=True)
+    assert "has ended too" not in lured and "You are still signed in" in lured
+    elsewhere = app.test_client()  # signed out here, perhaps still signed in at the platform
+    lured = elsewhere.get("/signed-out", query_string={"state": state}).get_data(as_text=True)
     assert "has ended too" not in lured and "was not ended" in lured
     came_back = leaving.get("/signed-out", query_string={"state": state})
     assert "has ended too" in came_back.get_data(as_text=True)
@@ -131,3 +134,14 @@ def test_a_post_with_no_token_and_no_origin_is_refused(
     assert refused.status_code == 400
     assert "Origin" not in refused.request.headers
     assert client.get("/flight-reports").status_code == 200  # still signed in
+
+
+def test_a_signed_in_visit_to_the_signed_out_page_does_not_claim_a_sign_out(
+    client: FlaskClient, sign_in: SignIn
+) -> None:
+    sign_in(client)
+
+    page = client.get("/signed-out").get_data(as_text=True)
+
+    assert "You are still signed in" in page and "You are signed out" not in page
+    assert client.get("/flight-reports").status_code == 200  # and nothing was ended

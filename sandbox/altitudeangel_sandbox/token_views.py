@@ -38,6 +38,14 @@ def outcome_of(response: Response) -> str:
     return str(body.get("error", "unknown")) if isinstance(body, dict) else "unknown"
 
 
+def token_form_problem() -> InvalidRequestError | None:
+    """Return why the request is no token request, if it is not (RFC 6749 §5.2)."""
+    problem = form_problem()
+    if problem is None and not request.form.get("grant_type"):
+        return InvalidRequestError("The 'grant_type' parameter is required.")
+    return problem
+
+
 def token_proof_problem() -> OAuth2Error | None:
     """Check the request's DPoP proof, if any, noting its key for the tokens to be bound to."""
     state = services()
@@ -58,7 +66,7 @@ def token() -> Response:
         counter.labels(grant_type_label(), "fault").inc()
         return fault_response(fault)
     server = authorization_server()
-    problem = form_problem() or token_proof_problem()
+    problem = token_form_problem() or token_proof_problem()
     if problem is not None:
         response = server.handle_error_response(None, problem)
     else:

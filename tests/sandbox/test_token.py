@@ -101,6 +101,16 @@ def test_unsupported_grant_type(base_url: str) -> None:
     assert response.json()["error"] == "unsupported_grant_type"
 
 
+def test_a_missing_grant_type_is_invalid_request(base_url: str) -> None:
+    # RFC 6749 §5.2: a missing parameter is invalid_request; unsupported_grant_type is for a
+    # grant type the server does not know.
+    for data in ({"scope": "query_mapdata"}, {"grant_type": "", "scope": "query_mapdata"}):
+        response = token_request(base_url, data)
+        assert response.status_code == 400, data
+        assert response.json()["error"] == "invalid_request", data
+        assert "grant_type" in response.json()["error_description"]
+
+
 def test_client_credentials_gives_no_refresh_token(base_url: str) -> None:
     response = token_request(
         base_url, {"grant_type": "client_credentials", "scope": "query_mapdata query_mapairdata"}

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote_plus
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidClientError, OAuth2Error
@@ -79,6 +83,34 @@ class Revocation(RevocationEndpoint):
             g.revoked_kind = "access_token"
 
 
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """Return the client id and secret of a Basic header, each form-decoded (RFC 6749 §2.3.1)."""
+    scheme, _, encoded = (header or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        pair = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    client_id, colon, secret = pair.partition(":")
+    if not colon:
+        return None
+    # application/x-www-form-urlencoded: '+' is a space, which plain percent-decoding keeps.
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def authenticate_basic(query_client: Callable[[str], Client | None], request: Any) -> Client | None:
+    """Authenticate a client by HTTP Basic; a wrong secret or unknown client is refused."""
+    credentials = basic_credentials(request.headers.get("Authorization"))
+    if credentials is None or not all(credentials):
+        return None
+    client_id, secret = credentials
+    client = query_client(client_id)
+    if client is None:
+        raise InvalidClientError(status_code=401, description="The client does not exist.")
+    return client if client.check_client_secret(secret) else None
+
+
 def issue_tokens(
     grant_type: str,
     client: Client,
@@ -121,6 +153,7 @@ def init_authorization_server(app: Flask, state: Services) -> SandboxAuthorizati
     server.init_app(app, query_client=state.registry.client, save_token=save_token)
     server.scopes_supported = list(state.registry.scopes)
     server.register_token_generator("default", issue_tokens)
+    server.register_client_auth_method("client_secret_basic", authenticate_basic)
     server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True)])
     server.register_grant(RefreshTokenGrant)
     server.register_grant(ClientCredentialsGrant)

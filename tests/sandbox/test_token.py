@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from urllib.parse import quote_plus
 
 import requests
 
@@ -15,7 +16,7 @@ from tests.sandbox.flow import (
     READONLY_SECRET,
     SandboxBrowser,
 )
-from tests.sandbox.oauth import api, client_token, exchange_code, token_request
+from tests.sandbox.oauth import api, client_token, exchange_code, register_client, token_request
 
 TOKEN = "/oauth/v2/token"
 
@@ -54,6 +55,23 @@ def test_odd_secret_form_encoded_is_accepted_and_raw_is_refused(base_url: str) -
 def test_basic_authentication_works_with_the_odd_secret(base_url: str) -> None:
     data = {"grant_type": "client_credentials", "scope": "query_mapdata"}
     response = token_request(base_url, data, basic=True)
+    assert response.status_code == 200, response.text
+
+
+def test_basic_credentials_are_form_decoded(base_url: str) -> None:
+    # RFC 6749 §2.3.1: id and secret are application/x-www-form-urlencoded, so '+' is a space.
+    secret = "a secret with spaces+plus"
+    client_id = register_client(
+        base_url,
+        client_secret=secret,
+        token_endpoint_auth_method="client_secret_basic",
+        scopes=["query_mapdata"],
+    )["client_id"]
+    pair = f"{quote_plus(client_id)}:{quote_plus(secret)}"
+    assert "+" in pair and "%2B" in pair
+    headers = {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+    data = {"grant_type": "client_credentials", "scope": "query_mapdata"}
+    response = requests.post(base_url + TOKEN, data=data, headers=headers, timeout=5)
     assert response.status_code == 200, response.text
 
 

@@ -33,11 +33,11 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         super().__init__(validate_jti=True, leeway=LEEWAY)
 
     def get_audiences(self) -> list[str]:
-        """Accept the issuer and the token endpoint, and at the PAR endpoint its URL (RFC 9126)."""
+        """Accept the issuer, the token endpoint, and at PAR or revocation that endpoint's URL."""
         settings = services().settings
         audiences = [settings.issuer, settings.url(settings.paths.token)]
-        if request.path == settings.paths.par:
-            audiences.append(settings.url(settings.paths.par))
+        if request.path in (settings.paths.par, settings.paths.revoke):
+            audiences.append(settings.url(request.path))
         return audiences
 
     def resolve_client_public_key(self, client: Client) -> KeySet:

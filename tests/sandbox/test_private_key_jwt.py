@@ -192,6 +192,20 @@ def test_the_par_endpoint_also_accepts_its_own_url_as_aud(
     assert by_assertion(base_url, client_id, assertion(key, client_id, par)).status_code == 401
 
 
+def test_the_revocation_endpoint_also_accepts_its_own_url_as_aud(
+    base_url: str, key: DPoPKey, client_id: str
+) -> None:
+    revoke = base_url + REVOKE
+    for aud in (revoke, base_url + TOKEN, base_url):
+        form = assertion(key, client_id, aud)
+        revoked = by_assertion(base_url, client_id, form, {"token": "unknown"}, REVOKE)
+        assert revoked.status_code == 200, (aud, revoked.text)
+    # The PAR endpoint's URL is no audience of the revocation endpoint.
+    form = assertion(key, client_id, base_url + "/oauth/v2/par")
+    refused = by_assertion(base_url, client_id, form, {"token": "unknown"}, REVOKE)
+    assert refused.status_code == 401
+
+
 def put_jwks(base_url: str, client_id: str, body: Any) -> requests.Response:
     return requests.put(
         f"{base_url}/_sandbox/clients/{client_id}/jwks",

@@ -42,7 +42,7 @@ def server_metadata() -> dict[str, Any]:
         "scopes_supported": list(state.registry.scopes),
         "authorization_response_iss_parameter_supported": settings.iss_in_authorization_response,
     }
-    if not settings.generic:
+    if not settings.opaque_access_tokens:
         metadata["jwks_uri"] = settings.url(JWKS_PATH)
     if settings.dpop_offered:
         metadata["dpop_signing_alg_values_supported"] = list(ALGORITHMS)
@@ -57,8 +57,8 @@ def authorization_server() -> Response:
 
 @bp.get(JWKS_PATH)
 def jwks() -> Response:
-    """Publish the public key that verifies access tokens; generic mode issues no JWTs."""
+    """Publish the public key that verifies access tokens, unless they are opaque."""
     state = services()
-    if state.settings.generic:
+    if state.settings.opaque_access_tokens:
         abort(404)
     return jsonify(public_jwks(state.access_tokens.signing_key))

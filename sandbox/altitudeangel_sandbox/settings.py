@@ -12,6 +12,8 @@ DEFAULT_REGISTRY = Path(__file__).resolve().parent / "registry.json"
 MAX_CODE_TTL = 60
 MODES = ("aa", "aa-public", "generic")
 DPOP_CHOICES = ("0", "1", "required")
+JWT, OPAQUE = "jwt", "opaque"
+TOKEN_FORMATS = (JWT, OPAQUE)
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 
 
@@ -63,6 +65,7 @@ class Settings:
     dpop_nonce: bool
     dpop_nonce_lifetime: int
     mode: str
+    access_token_format: str
     faults: bool
     admin_secret: str | None
     registry_path: Path
@@ -79,6 +82,16 @@ class Settings:
     def documented_only(self) -> bool:
         """Return whether the sandbox plays only what the platform's public documents describe."""
         return self.mode == "aa-public"
+
+    @property
+    def opaque_access_tokens(self) -> bool:
+        """Return whether access tokens are random strings kept in Redis rather than JWTs."""
+        return self.access_token_format == OPAQUE
+
+    @property
+    def audience(self) -> str:
+        """Return the ``aud`` of access tokens: the API, which the sandbox serves itself."""
+        return self.issuer
 
     @property
     def rotates_refresh_tokens(self) -> bool:
@@ -144,6 +157,16 @@ def _mode(env: Mapping[str, Any]) -> str:
     return mode
 
 
+def _token_format(env: Mapping[str, Any], mode: str) -> str:
+    value = str(env.get("SANDBOX_ACCESS_TOKEN_FORMAT") or JWT).strip().lower()
+    if value not in TOKEN_FORMATS:
+        choices = ", ".join(TOKEN_FORMATS)
+        raise SettingsError(f"SANDBOX_ACCESS_TOKEN_FORMAT must be one of {choices}, not {value!r}")
+    if value == OPAQUE and mode == "aa-public":
+        raise SettingsError("SANDBOX_ACCESS_TOKEN_FORMAT=opaque: aa-public tokens are JWTs")
+    return value
+
+
 def _dpop(env: Mapping[str, Any]) -> str:
     value = str(env.get("SANDBOX_DPOP") or "1").strip().lower()
     if value not in DPOP_CHOICES:
@@ -169,6 +192,7 @@ def _redirect_uris(env: Mapping[str, Any], name: str) -> tuple[str, ...]:
 def load_settings(env: Mapping[str, Any]) -> Settings:
     """Read every setting from ``env``; raise ``SettingsError`` naming a bad variable."""
     host = str(env.get("SANDBOX_HOST") or "127.0.0.1")
+    mode = _mode(env)
     port = _integer(env, "SANDBOX_PORT", 5001, 1, 65535)
     issuer = str(env.get("SANDBOX_ISSUER") or f"http://{host}:{port}").rstrip("/")
     if not issuer.startswith(("http://", "https://")):
@@ -187,7 +211,8 @@ def load_settings(env: Mapping[str, Any]) -> Settings:
         dpop=_dpop(env),
         dpop_nonce=_flag(env, "SANDBOX_DPOP_NONCE", False),
         dpop_nonce_lifetime=_integer(env, "SANDBOX_DPOP_NONCE_LIFETIME", 60, 1, 3600),
-        mode=_mode(env),
+        mode=mode,
+        access_token_format=_token_format(env, mode),
         faults=_flag(env, "SANDBOX_FAULTS", False),
         admin_secret=str(env.get("SANDBOX_ADMIN_SECRET") or "") or None,
         registry_path=_registry(env),

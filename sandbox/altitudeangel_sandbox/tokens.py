@@ -1,4 +1,4 @@
-"""Access tokens: issued as RS256 JWTs (or opaque strings in generic mode) and read back."""
+"""Access tokens: issued as RS256 JWTs (RFC 9068, or the platform's shape) and read back."""
 
 from __future__ import annotations
 
@@ -17,7 +17,11 @@ from altitudeangel_sandbox.settings import Settings
 from altitudeangel_sandbox.signing import ALGORITHM
 from altitudeangel_sandbox.store import digest, key
 
-SCOPE_CLAIM = "urn:oauth:scope"
+# The platform's scope claim; RFC 9068 §2.2.3 names it ``scope``.
+PLATFORM_SCOPE_CLAIM = "urn:oauth:scope"
+SCOPE_CLAIM = "scope"
+# RFC 9068 §2.1; §4 lets the media type's full name stand too.
+TOKEN_TYPES = ("at+jwt", "application/at+jwt")
 
 
 @dataclass(frozen=True)
@@ -78,23 +82,35 @@ class AccessTokens:
             family=family,
             jkt=jkt,
         )
-        if self._settings.generic:
+        if self._settings.opaque_access_tokens:
             return self._issue_opaque(token)
+        header, claims = self._jwt_parts(token, now)
+        return jwt.encode(header, claims, self.signing_key, algorithms=[ALGORITHM])
+
+    def _jwt_parts(self, token: AccessToken, now: int) -> tuple[dict[str, str], dict[str, object]]:
+        """Return the header and claims of ``token`` as a JWT of this mode's shape."""
+        header = {"alg": ALGORITHM, "kid": str(self.signing_key.kid)}
         claims: dict[str, object] = {
             "iss": self._settings.issuer,
-            "sub": subject,
-            "client_id": client_id,
+            "sub": token.subject,
+            "client_id": token.client_id,
             "iat": now,
             "exp": token.expires_at,
             "jti": token.jti,
-            SCOPE_CLAIM: scope,
         }
-        if family is not None:
-            claims["sid"] = family
-        if jkt is not None:
-            claims["cnf"] = {"jkt": jkt}  # RFC 9449 §6.1
-        header = {"alg": ALGORITHM, "kid": self.signing_key.kid}
-        return jwt.encode(header, claims, self.signing_key, algorithms=[ALGORITHM])
+        scope = token.scope
+        if self._settings.documented_only:
+            claims[PLATFORM_SCOPE_CLAIM] = scope
+        else:
+            header["typ"] = TOKEN_TYPES[0]
+            claims.update(aud=self._settings.audience, scope=scope)
+            if not self._settings.generic:
+                claims[PLATFORM_SCOPE_CLAIM] = scope
+        if token.family is not None:
+            claims["sid"] = token.family
+        if token.jkt is not None:
+            claims["cnf"] = {"jkt": token.jkt}  # RFC 9449 §6.1
+        return header, claims
 
     def _issue_opaque(self, token: AccessToken) -> str:
         value = secrets.token_urlsafe(32)
@@ -104,7 +120,7 @@ class AccessTokens:
 
     def read(self, value: str) -> AccessToken | None:
         """Return the token ``value`` stands for if genuine, expired or not; else nothing."""
-        if self._settings.generic:
+        if self._settings.opaque_access_tokens:
             record = self._db.get(key("access-token", digest(value)))
             return AccessToken(**json.loads(str(record))) if record else None
         return self._read_jwt(value)
@@ -115,23 +131,35 @@ class AccessTokens:
         except (JoseError, ValueError):
             return None
         claims = decoded.claims
-        if (
-            decoded.header.get("kid") != self.signing_key.kid
-            or claims.get("iss") != self._settings.issuer
-        ):
+        if decoded.header.get("kid") != self.signing_key.kid:
+            return None
+        if claims.get("iss") != self._settings.issuer or not self._has_shape(decoded):
             return None
         try:
             return AccessToken(
                 jti=str(claims["jti"]),
                 client_id=str(claims["client_id"]),
                 subject=str(claims["sub"]),
-                scope=str(claims[SCOPE_CLAIM]),
+                scope=str(claims[self._scope_claim]),
                 expires_at=int(claims["exp"]),
                 family=str(claims["sid"]) if "sid" in claims else None,
                 jkt=str(claims["cnf"]["jkt"]) if "cnf" in claims else None,
             )
         except (KeyError, TypeError, ValueError):
             return None
+
+    @property
+    def _scope_claim(self) -> str:
+        return PLATFORM_SCOPE_CLAIM if self._settings.documented_only else SCOPE_CLAIM
+
+    def _has_shape(self, decoded: jwt.Token) -> bool:
+        """Return whether a verified JWT is typed and addressed as this mode's tokens are."""
+        if self._settings.documented_only:
+            return True
+        typ = str(decoded.header.get("typ", "")).lower()
+        audience = decoded.claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        return typ in TOKEN_TYPES and self._settings.audience in audiences
 
     def is_revoked(self, token: AccessToken) -> bool:
         """Return whether the token or its family was revoked, in one round trip."""

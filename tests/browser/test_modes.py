@@ -3,7 +3,7 @@
 - ``aa``: the full sandbox; the app is given AA_AUTH_URL and reads the rest from its metadata.
 - ``aa-public``: only what the real platform documents; the app is set up as docs/deploy.md
   says for the real platform (no iss, no revocation, an area to watch for reports).
-- ``generic``: a standard OAuth 2.0 server with other paths and opaque tokens; AA_AUTH_URL
+- ``generic``: a standard OAuth 2.0 server with other paths and RFC 9068 tokens; AA_AUTH_URL
   alone, the paths come from its metadata.
 """
 

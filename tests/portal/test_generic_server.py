@@ -1,6 +1,6 @@
 """The same flow against a standard OAuth 2.0 server: other paths, opaque tokens, no `iss`.
 
-Only the environment changes; the sandbox's generic mode plays that server.
+Only the environment changes; the sandbox's generic mode, with opaque tokens, plays that server.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from tests.services import RedisServer, ServiceProcess, sandbox_process
 
 @pytest.fixture(scope="module")
 def generic_server(redis_server: RedisServer) -> Iterator[ServiceProcess]:
-    service = sandbox_process(redis_server.url, SANDBOX_MODE="generic").start()
+    service = sandbox_process(
+        redis_server.url, SANDBOX_MODE="generic", SANDBOX_ACCESS_TOKEN_FORMAT="opaque"
+    ).start()
     yield service
     service.stop()
 

@@ -90,6 +90,15 @@ def generic_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
 
 
 @pytest.fixture(scope="session")
+def opaque_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
+    """A generic sandbox whose access tokens are opaque strings kept in Redis."""
+    service = sandbox_process(
+        redis_server.url, SANDBOX_MODE="generic", SANDBOX_ACCESS_TOKEN_FORMAT="opaque"
+    )
+    yield from _started(service)
+
+
+@pytest.fixture(scope="session")
 def public_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
     """A sandbox playing only what Altitude Angel's public documents describe."""
     yield from _started(sandbox_process(redis_server.url, SANDBOX_MODE="aa-public"))

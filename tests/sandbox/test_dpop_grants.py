@@ -157,8 +157,8 @@ def test_a_client_registered_for_dpop_must_always_prove(base_url: str) -> None:
     assert token_request(base_url, data, client_id, secret).status_code == 400
 
 
-def test_generic_mode_binds_opaque_tokens(generic_sandbox: ServiceProcess) -> None:
-    url = generic_sandbox.url
+def test_opaque_tokens_are_bound_too(opaque_sandbox: ServiceProcess) -> None:
+    url = opaque_sandbox.url
     key = DPoPKey()
     headers = proof_header(key, url + "/o/token/")
     response = token_request(url, CLIENT_CREDENTIALS, path="/o/token/", headers=headers)

@@ -1,4 +1,4 @@
-"""Other configurations: generic OAuth mode, no ``iss``, and settings checked at start-up."""
+"""Other configurations: generic mode, opaque tokens, no ``iss``, settings checked at start-up."""
 
 from __future__ import annotations
 
@@ -34,19 +34,17 @@ def test_generic_metadata_and_paths(generic_sandbox: ServiceProcess) -> None:
     assert metadata["userinfo_endpoint"] == url + "/o/userinfo/"
     assert metadata["end_session_endpoint"] == url + "/o/logout/"
     assert metadata["authorization_response_iss_parameter_supported"] is False
-    assert "jwks_uri" not in metadata
-    for path in (
-        "/oauth/v2/authorize",
-        "/oauth/v2/logout",
-        "/userProfile",
-        "/.well-known/jwks.json",
-    ):
+    assert metadata["jwks_uri"] == url + "/.well-known/jwks.json"
+    for path in ("/oauth/v2/authorize", "/oauth/v2/logout", "/userProfile"):
         assert requests.get(url + path, timeout=5).status_code == 404
     assert requests.post(url + "/oauth/v2/token", timeout=5).status_code == 404
 
 
-def test_generic_tokens_are_opaque_and_work_on_the_api(generic_sandbox: ServiceProcess) -> None:
-    url = generic_sandbox.url
+def test_opaque_tokens_work_on_the_api(opaque_sandbox: ServiceProcess) -> None:
+    url = opaque_sandbox.url
+    metadata = requests.get(url + "/.well-known/oauth-authorization-server", timeout=5).json()
+    assert "jwks_uri" not in metadata
+    assert requests.get(url + "/.well-known/jwks.json", timeout=5).status_code == 404
     tokens = generic_login(url)
     assert "." not in tokens["access_token"]
     profile = api(url, "GET", "/o/userinfo/", tokens["access_token"])
@@ -81,8 +79,8 @@ def test_generic_insufficient_scope_is_403(generic_sandbox: ServiceProcess) -> N
     )
 
 
-def test_generic_revocation_of_an_opaque_access_token(generic_sandbox: ServiceProcess) -> None:
-    url = generic_sandbox.url
+def test_revocation_of_an_opaque_access_token(opaque_sandbox: ServiceProcess) -> None:
+    url = opaque_sandbox.url
     tokens = generic_login(url)
     assert revoke(url, tokens["access_token"], path="/o/revoke/").status_code == 200
     assert api(url, "GET", "/o/userinfo/", tokens["access_token"]).status_code == 401
@@ -127,6 +125,11 @@ def test_issuer_and_extra_redirect_uris_from_settings(
     ("env", "named"),
     [
         ({"SANDBOX_MODE": "openid"}, "SANDBOX_MODE"),
+        ({"SANDBOX_ACCESS_TOKEN_FORMAT": "paseto"}, "SANDBOX_ACCESS_TOKEN_FORMAT"),
+        (
+            {"SANDBOX_MODE": "aa-public", "SANDBOX_ACCESS_TOKEN_FORMAT": "opaque"},
+            "SANDBOX_ACCESS_TOKEN_FORMAT",
+        ),
         ({"SANDBOX_CODE_TTL": "600"}, "SANDBOX_CODE_TTL"),
         ({"SANDBOX_ACCESS_TOKEN_TTL": "soon"}, "SANDBOX_ACCESS_TOKEN_TTL"),
         ({"SANDBOX_REGISTRY": "/nonexistent.json"}, "SANDBOX_REGISTRY"),

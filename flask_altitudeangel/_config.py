@@ -60,6 +60,7 @@ class Config:
     par_url: str = ""  # push authorization requests there first (RFC 9126); empty: don't
     client_auth: str = "client_secret_post"  # or "private_key_jwt" (RFC 7523)
     client_key: ClientKey | None = None  # for private_key_jwt
+    jwks_uri: str = ""  # the provider's signing keys, for ID and logout tokens; empty: none
 
     @property
     def origin(self) -> str:
@@ -165,6 +166,15 @@ class SettingsReader:
             )
         return method, key
 
+    def jwks_uri(self) -> str:
+        """Read the provider's key set URL, which a sign-in asking for ``openid`` needs."""
+        value = self.url("AA_JWKS_URI", "", allow_empty=True)
+        if not value and "openid" in self.text("AA_SCOPES", "").split():
+            raise self.fail(
+                "AA_JWKS_URI", "must be set when AA_SCOPES asks for openid: ID tokens are checked"
+            )
+        return value
+
     def flag(self, key: str, default: bool) -> bool:
         value = self._values.get(key)
         if isinstance(value, bool):
@@ -260,4 +270,5 @@ def load_config(
         par_url=read.par_url(meta),
         client_auth=client_auth,
         client_key=client_key,
+        jwks_uri=read.jwks_uri(),
     )

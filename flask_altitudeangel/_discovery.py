@@ -26,6 +26,7 @@ ENDPOINTS = {
     "revocation_endpoint": "AA_REVOKE_URL",
     "end_session_endpoint": "AA_END_SESSION_URL",
     "userinfo_endpoint": "AA_USERPROFILE_URL",
+    "jwks_uri": "AA_JWKS_URI",
 }
 RETRY_FOR = 15.0  # seconds a server that does not answer yet is waited for at start-up
 

@@ -14,6 +14,7 @@ from flask_altitudeangel._api import ApiClient, pool
 from flask_altitudeangel._config import PLATFORM_AUTH_URL, Config, SettingsReader, load_config
 from flask_altitudeangel._crypto import Cipher
 from flask_altitudeangel._discovery import fetch_metadata, settings_from
+from flask_altitudeangel._id_token import IdTokenChecker
 from flask_altitudeangel._oauth import OAuthClient
 from flask_altitudeangel._redis import connect
 from flask_altitudeangel._signin.pending import PendingSignIns
@@ -71,12 +72,14 @@ class AltitudeAngel:
         oauth = OAuthClient(config, app)
         secure = bool(app.config.get("SESSION_COOKIE_SECURE"))
         kept = storage or self._storage or RedisTokenStore(client, cipher, config.redis_key_prefix)
+        id_tokens = IdTokenChecker(config)
         state = AppState(
             config=config,
             oauth=oauth,
             pending=PendingSignIns(client, cipher, config.redis_key_prefix, "aa_signin_", secure),
-            tokens=TokenLifecycle(config, kept, oauth, announce_refresh),
+            tokens=TokenLifecycle(config, kept, oauth, announce_refresh, id_tokens),
             http=pool(config.http_connect_timeout, config.http_read_timeout),
+            id_tokens=id_tokens,
         )
         app.extensions[NAME] = state
         app.register_blueprint(create_blueprint(state), url_prefix=self._url_prefix)

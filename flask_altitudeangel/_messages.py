@@ -59,8 +59,15 @@ PUBLIC = {
     "prompt",
     "response_mode",
 }
-KEPT = {"code": 4, "state": 6, "code_challenge": 6, "code_verifier": 0, "request_uri": 40}
-TOKENS = {"access_token", "refresh_token", "token", "id_token"}
+KEPT = {
+    "code": 4,
+    "state": 6,
+    "nonce": 6,
+    "code_challenge": 6,
+    "code_verifier": 0,
+    "request_uri": 40,
+}
+TOKENS = {"access_token", "refresh_token", "token", "id_token", "id_token_hint"}
 ANSWER_ORDER = (
     "token_type",
     "expires_in",

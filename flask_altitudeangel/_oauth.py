@@ -122,10 +122,17 @@ class OAuthClient:
         _messages.announce(self._sender, sent)
         _messages.announce(self._sender, received)
 
-    def authorization_url(self, state: str, code_verifier: str | None, scope: str) -> str:
+    def authorization_url(
+        self, state: str, code_verifier: str | None, scope: str, nonce: str = ""
+    ) -> str:
         """Return the authorize URL for one attempt, pushed first when the server takes it."""
+        extra = {"nonce": nonce} if nonce else {}
         url, _ = self._session().create_authorization_url(
-            self._config.authorize_url, state=state, code_verifier=code_verifier, scope=scope
+            self._config.authorize_url,
+            state=state,
+            code_verifier=code_verifier,
+            scope=scope,
+            **extra,
         )
         if not self._config.par_url:
             return str(url)

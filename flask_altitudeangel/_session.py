@@ -1,13 +1,15 @@
 """The signed-in user's entry in the Flask session, and the limits on how long it lasts.
 
-The session holds only a random login id, the user's name, and two times; the tokens are in
-Redis under the login id. The limits are checked whenever the login is asked for, so no hook
+The session holds only a random login id, the user's name, two times, and the ID token's
+``sub`` and ``sid`` when the sign-in had one; the tokens are in Redis under the login id. The
+limits are checked whenever the login is asked for, so no hook
 runs on requests that never look at it.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app, g, session
@@ -20,16 +22,24 @@ from flask_altitudeangel.signals import signed_out
 KEY = "altitudeangel"
 
 
-def start(login_id: str, display_name: str, aa_id: str) -> Login:
-    """Begin a signed-in session for ``login_id`` under a new session id."""
+def start(
+    login_id: str, display_name: str, aa_id: str, claims: Mapping[str, Any] | None = None
+) -> Login:
+    """Begin a signed-in session for ``login_id`` under a new session id.
+
+    ``claims`` are the sign-in's ID token's: its ``sub`` and ``sid`` go into the session.
+    """
     now = int(time.time())
     session.clear()
-    session[KEY] = {"login": login_id, "name": display_name, "aa_id": aa_id, "at": now, "seen": now}
+    ids = {name: str(claims[name]) for name in ("sub", "sid") if claims and claims.get(name)}
+    entry = {"login": login_id, "name": display_name, "aa_id": aa_id, "at": now, "seen": now}
+    session[KEY] = {**entry, **ids}
     regenerate = getattr(current_app.session_interface, "regenerate", None)
     if regenerate is not None:  # server-side sessions: a new id, the old one deleted
         regenerate(session)
     g.pop("altitudeangel_login", None)
-    return Login(login_id, display_name, aa_id, now, now)
+    sub, sid = ids.get("sub", ""), ids.get("sid", "")
+    return Login(login_id, display_name, aa_id, now, now, sub, sid, dict(claims or {}))
 
 
 def login_id_in_session() -> str | None:
@@ -58,6 +68,15 @@ def _check(config: Config, tokens: TokenLifecycle, entry: Any) -> Login | None:
     if idle > config.session_idle_timeout:
         end(tokens, wait=False, reason="idle")
         return None
+    claims: Mapping[str, Any] = {}
+    if entry.get("sub"):
+        # The provider may end this login from its side (back-channel logout), on any host:
+        # its tokens are gone then, and the session goes with them.
+        found = tokens.identity(str(entry["login"]))
+        if found is None:
+            session.clear()
+            return None
+        claims = found
     # Slide the idle limit, but write the session only now and then, not on every request.
     if idle > config.session_idle_timeout // 10:
         session[KEY] = {**entry, "seen": now}
@@ -68,6 +87,9 @@ def _check(config: Config, tokens: TokenLifecycle, entry: Any) -> Login | None:
         str(entry.get("aa_id", "")),
         int(entry["at"]),
         int(entry.get("seen", now)),
+        str(entry.get("sub", "")),
+        str(entry.get("sid", "")),
+        claims,
     )
 
 

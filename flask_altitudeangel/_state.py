@@ -11,6 +11,7 @@ from flask import current_app, g, has_app_context
 from flask_altitudeangel import _session
 from flask_altitudeangel._api import ApiClient, Credential
 from flask_altitudeangel._config import Config
+from flask_altitudeangel._id_token import IdTokenChecker
 from flask_altitudeangel._oauth import OAuthClient
 from flask_altitudeangel._signin.pending import PendingSignIns
 from flask_altitudeangel._tokens import TokenLifecycle
@@ -35,6 +36,7 @@ class AppState:
     pending: PendingSignIns
     tokens: TokenLifecycle
     http: urllib3.PoolManager
+    id_tokens: IdTokenChecker
 
     def current_login(self) -> Login | None:
         return _session.current(self.config, self.tokens)

@@ -93,6 +93,7 @@ class SignInFailed(AltitudeAngelError):
 
     When the authorization server refused it, ``server_error`` is the error code it answered
     with, ``server_description`` its description, and ``what_to_check`` a hint for the operator.
+    When its ID token was refused (``invalid_id_token``), ``check`` names the check it failed.
     """
 
     code = 400
@@ -108,6 +109,7 @@ class SignInFailed(AltitudeAngelError):
         *,
         server_error: str = "",
         server_description: str = "",
+        check: str = "",
     ) -> None:
         super().__init__()
         self.reason = reason
@@ -115,6 +117,7 @@ class SignInFailed(AltitudeAngelError):
         self.code = status
         self.server_error = server_error
         self.server_description = server_description
+        self.check = check
 
     @property
     def what_to_check(self) -> str:

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,10 @@ class Login:
     aa_id: str  # the user's Altitude Angel id, when their profile could be read
     signed_in_at: int
     seen_at: int
+    sub: str = ""  # the ID token's subject: the user, at the provider; "" without an ID token
+    sid: str = ""  # the ID token's session id at the provider, when it gave one
+    # The latest ID token's claims, every check passed; empty without an ID token.
+    id_token_claims: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     @property
     def user_name(self) -> str:

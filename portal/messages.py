@@ -85,6 +85,20 @@ PAGES = {
         "Try signing in again",
         "login",
     ),
+    "missing_id_token": Message(
+        "Sign-in refused",
+        "The authorization server did not say who signed in (no ID token came), so the sign-in "
+        "was refused. Nothing was saved.",
+        "Try signing in again",
+        "login",
+    ),
+    "invalid_id_token": Message(
+        "Sign-in refused",
+        "The authorization server's statement of who signed in (its ID token) did not pass "
+        "this app's checks, so the sign-in was refused. Nothing was saved.",
+        "Try signing in again",
+        "login",
+    ),
     "other": Message(
         "Sign-in failed",
         "The authorization server could not complete the sign-in.",

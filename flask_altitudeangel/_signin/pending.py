@@ -1,4 +1,4 @@
-"""Pending sign-ins: the state, PKCE verifier and return path of each sign-in attempt.
+"""Pending sign-ins: the state, PKCE verifier, nonce and return path of each sign-in attempt.
 
 Each attempt has its own short-lived Redis key, named by a hash of its state, and a cookie that
 binds it to the browser that started it. Nothing goes into the session: anonymous visitors get
@@ -39,6 +39,7 @@ class PendingSignIn:
     scope: str
     created: int
     binding: str  # the secret the browser's cookie must hold
+    nonce: str = ""  # sent when the scope asks for openid; the ID token must carry it
 
     def expired(self, now: float) -> bool:
         return now - self.created > LIFETIME
@@ -61,7 +62,7 @@ class PendingSignIns:
         self._secure = secure
 
     def begin(self, next_path: str, scope: str, use_pkce: bool) -> PendingSignIn:
-        """Start an attempt and store it for ten minutes."""
+        """Start an attempt and store it for ten minutes; one asking for openid gets a nonce."""
         pending = PendingSignIn(
             state=secrets.token_urlsafe(32),
             code_verifier=secrets.token_urlsafe(64) if use_pkce else None,
@@ -69,6 +70,7 @@ class PendingSignIns:
             scope=scope,
             created=int(time.time()),
             binding=secrets.token_urlsafe(16),
+            nonce=secrets.token_urlsafe(32) if "openid" in scope.split() else "",
         )
         self._save(pending)
         return pending
@@ -76,6 +78,8 @@ class PendingSignIns:
     def _save(self, pending: PendingSignIn) -> None:
         fields = asdict(pending)
         del fields["state"]  # the key is its hash: a dump of Redis does not hold live states
+        if not fields["nonce"]:
+            del fields["nonce"]  # as versions before it wrote an attempt
         blob = self._cipher.encrypt(json.dumps(fields, separators=(",", ":")).encode())
         self._redis.set(self._key(pending.state), blob, ex=LIFETIME)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask_altitudeangel._config import Config
+from flask_altitudeangel._id_token import IdTokenChecker
 from flask_altitudeangel._oauth import OAuthClient
 from flask_altitudeangel._tokens.client_token import ClientTokenSource
 from flask_altitudeangel._tokens.model import UserToken
@@ -30,6 +31,7 @@ class TokenLifecycle:
         storage: TokenStorage,
         oauth: OAuthClient,
         on_refresh: Callable[[str, Refresh], None],
+        id_tokens: IdTokenChecker | None = None,
     ) -> None:
         # The lock outlives a token request that answers within the timeouts; its holder
         # extends it while a slower answer still trickles in (single_flight.keep_alive).
@@ -39,7 +41,7 @@ class TokenLifecycle:
         self._store = storage
         self._keep_for = config.session_absolute_timeout
         self._refresher = Refresher(
-            storage, oauth, flight, config.refresh_margin, self.end, on_refresh
+            storage, oauth, flight, config.refresh_margin, self.end, on_refresh, id_tokens
         )
         self.client = ClientTokenSource(storage, oauth, flight, config.dpop)
 
@@ -55,6 +57,16 @@ class TokenLifecycle:
     def refresh_after_rejection(self, login_id: str, rejected: UserToken) -> UserToken:
         """Replace a token an API refused with a newer one."""
         return self._refresher.refresh(login_id, rejected, reason="rejected")
+
+    def identity(self, login_id: str) -> dict[str, Any] | None:
+        """Return the claims of the login's ID token ({} without one), or None: no such login."""
+        token = self._store.get(login_id)
+        return None if token is None else dict(token.id_claims or {})
+
+    def id_token(self, login_id: str) -> str | None:
+        """Return the login's latest ID token, for the end-session endpoint's hint."""
+        token = self._store.get(login_id)
+        return token.id_token if token else None
 
     def granted_scope(self, login_id: str) -> str | None:
         token = self._store.get(login_id)

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask_altitudeangel._id_token import IdToken
+
 CLIENT_TOKEN_MARGIN = 60  # seconds before expiry a client token is fetched again
 CLIENT_TOKEN = "client-token"  # nosec B105 - the name of its lock and its key
 
@@ -29,6 +31,8 @@ class UserToken:
     token_type: str = "Bearer"
     dpop_jwk: dict[str, Any] | None = None  # the private key a DPoP-bound token needs
     version: int = 0
+    id_token: str | None = None  # the latest checked ID token, for id_token_hint
+    id_claims: dict[str, Any] | None = None  # its claims: who signed in (sub), where (sid)
 
     @property
     def scopes(self) -> frozenset[str]:
@@ -51,13 +55,15 @@ def token_from_response(
     requested_scope: str,
     previous: UserToken | None = None,
     dpop_jwk: dict[str, Any] | None = None,
+    identity: IdToken | None = None,
 ) -> UserToken:
     """Build a UserToken from a token endpoint response, as received now.
 
     Expiry is computed from ``expires_in`` at receipt, so a clock that differs from the
     server's does not matter. A refresh response without a refresh token keeps the old one.
     A DPoP token keeps the key it is bound to; a server that ignored the proof and answered
-    with a Bearer token gets it used as one (RFC 9449 §5).
+    with a Bearer token gets it used as one (RFC 9449 §5). ``identity`` is the response's
+    ID token, checked; without one, a refreshed token keeps the sign-in's.
     """
     token_type = str(response.get("token_type", "")).lower()
     if token_type == "dpop" and dpop_jwk is not None:  # nosec B105 - a token type
@@ -83,6 +89,8 @@ def token_from_response(
         token_type=kind,
         dpop_jwk=key,
         version=previous.version if previous else 0,
+        id_token=identity.raw if identity else (previous.id_token if previous else None),
+        id_claims=identity.claims if identity else (previous.id_claims if previous else None),
     )
 
 

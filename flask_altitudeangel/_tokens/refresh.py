@@ -9,12 +9,15 @@ is left of its grant, but ``invalid_grant``: the server has ended that one alrea
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from flask_altitudeangel._dpop import DPoPKey
+from flask_altitudeangel._id_token import IdTokenChecker, TokenRefused
 from flask_altitudeangel._metrics import LOCK_WAIT_SECONDS, REFRESHES
 from flask_altitudeangel._oauth import OAuthClient
 from flask_altitudeangel._tokens.model import UserToken, token_from_response
@@ -25,6 +28,7 @@ from flask_altitudeangel.records import Refresh, fingerprint
 if TYPE_CHECKING:
     from flask_altitudeangel.storage import TokenStorage
 
+log = logging.getLogger(__name__)
 JITTER = 0.2  # refresh up to 20 % earlier than the margin, at random
 DEAD_GRANT = "invalid_grant"  # the one refusal that says the grant is gone already
 
@@ -40,8 +44,10 @@ class Refresher:
         margin: int,
         end: Callable[[str, bool], None],
         on_refresh: Callable[[str, Refresh], None] | None = None,
+        id_tokens: IdTokenChecker | None = None,
     ) -> None:
         self._end = end  # how every login ends: its tokens forgotten, its grant revoked
+        self._id_tokens = id_tokens
         self._store = store
         self._oauth = oauth
         self._flight = flight
@@ -103,8 +109,31 @@ class Refresher:
         except (KeyError, ValueError):  # no access token, or not a Bearer token
             REFRESHES.labels("unavailable").inc()
             raise AuthServerUnavailable("unusable token response") from None
+        token = self._with_identity(login_id, response.get("id_token"), current, token)
         REFRESHES.labels("success").inc()
         return self._save(login_id, current, token), "refreshed"
+
+    def _with_identity(
+        self, login_id: str, raw: Any, current: UserToken, token: UserToken
+    ) -> UserToken:
+        """Check a refreshed ID token: one that fails, another user's say, ends the login."""
+        if raw is None or self._id_tokens is None:
+            return token
+        try:
+            identity = self._id_tokens.of_refresh(raw, token.access_token, current.id_claims)
+        except TokenRefused as error:
+            REFRESHES.labels("id_token_refused").inc()
+            log.warning("event=refreshed_id_token_refused check=%s", error.check)
+            if token.refresh_token:  # the grant lives on in the refresh token just received
+                self._oauth.revoke_in_background(token.refresh_token)
+            self._end(login_id, False)
+            raise SignInRequired() from None
+        except AuthServerUnavailable:
+            # The tokens just received must be kept (the refresh token they replace is spent);
+            # the ID token that could not be checked is not: the sign-in's stays.
+            log.warning("event=refreshed_id_token_unchecked reason=keys_unavailable")
+            return token
+        return replace(token, id_token=identity.raw, id_claims=identity.claims)
 
     def _save(self, login_id: str, current: UserToken, token: UserToken) -> UserToken:
         """Save a refreshed token; revoke it if the login ended while the refresh was out."""

@@ -184,4 +184,7 @@ class RedisTokenStore:
     def _encrypt(self, token: UserToken) -> bytes:
         fields = asdict(token)
         del fields["version"]
+        for name in ("id_token", "id_claims"):  # absent, as versions before them wrote it
+            if fields[name] is None:
+                del fields[name]
         return self._cipher.encrypt(json.dumps(fields, separators=(",", ":")).encode())

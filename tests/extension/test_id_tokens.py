@@ -1,0 +1,300 @@
+"""ID tokens: every check of OpenID Connect Core §3.1.3.7 at sign-in, and §12.2 at refresh.
+
+Against a stand-in provider over HTTP (tests/extension/openid_standin.py: the sandbox issues
+no ID tokens yet), with a real redis-server. A refused ID token stores nothing and revokes the
+grant its answer carried.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+from joserfc import jws
+from joserfc.jwk import ECKey, OctKey, RSAKey
+from werkzeug.test import TestResponse
+
+from flask_altitudeangel import AltitudeAngel, ConfigError, SignInFailed, SignInRequired
+from tests import peek
+from tests.extension.openid_standin import CLIENT_ID, CLIENT_SECRET, StandInProvider
+from tests.services import RedisServer
+
+REDIRECT_URI = "http://127.0.0.1:5000/auth/callback"  # the test client takes the callback
+
+
+@pytest.fixture
+def provider() -> Iterator[StandInProvider]:
+    started = StandInProvider().start()
+    yield started
+    started.stop()
+
+
+def settings(provider: StandInProvider, redis_server: RedisServer) -> dict[str, Any]:
+    return {
+        "SECRET_KEY": "id-token-test-secret-key-" + "i" * 32,
+        "AA_AUTH_URL": provider.url,
+        "AA_API_URL": provider.url,
+        "AA_CLIENT_ID": CLIENT_ID,
+        "AA_CLIENT_SECRET": CLIENT_SECRET,
+        "AA_REDIRECT_URI": REDIRECT_URI,
+        "AA_SCOPES": "openid query_mapdata",
+        "AA_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/6",
+    }
+
+
+def host(provider: StandInProvider, redis_server: RedisServer, **extra: Any) -> Flask:
+    """A host app that answers a refused sign-in with its reason and failed check, as JSON."""
+    app = Flask(__name__)
+    app.config.update({**settings(provider, redis_server), **extra})
+    app.extensions["aa"] = AltitudeAngel(app, url_prefix="/auth")
+
+    @app.errorhandler(SignInFailed)
+    def refused(error: SignInFailed) -> tuple[dict[str, str], int]:
+        return {"reason": error.reason, "check": error.check}, error.code or 400
+
+    @app.get("/me")
+    def me() -> dict[str, Any]:
+        login = app.extensions["aa"].current_login
+        if login is None:
+            raise SignInRequired()
+        return {"sub": login.sub, "sid": login.sid, "claims": dict(login.id_token_claims)}
+
+    return app
+
+
+@pytest.fixture
+def app(provider: StandInProvider, redis_server: RedisServer) -> Flask:
+    return host(provider, redis_server)
+
+
+def sign_in(
+    client: FlaskClient, provider: StandInProvider, sub: str = "alice", sid: str = "sid-1"
+) -> TestResponse:
+    """Sign in as ``sub`` in provider session ``sid``; return the app's answer to the callback."""
+    provider.identity = (sub, sid)
+    started = client.get("/auth/login")
+    assert started.status_code == 302, started.text[:300]
+    answer = requests.get(started.headers["Location"], allow_redirects=False, timeout=10)
+    callback = urlsplit(answer.headers["Location"])
+    return client.get(f"{callback.path}?{callback.query}")
+
+
+def resigned(provider: StandInProvider, change: Callable[[dict[str, Any]], None]) -> Any:
+    """Reshape the next ID token: change its claims, then sign it properly."""
+
+    def reshape(claims: dict[str, Any], header: dict[str, Any]) -> str:
+        change(claims)
+        return provider.sign(claims, header)
+
+    return reshape
+
+
+def signed_with(key: Any, alg: str, kid: str | None = "key-1") -> Any:
+    def reshape(claims: dict[str, Any], header: dict[str, Any]) -> str:
+        header = {"alg": alg, **({"kid": kid} if kid else {})}
+        return jws.serialize_compact(header, json.dumps(claims), key, [alg])
+
+    return reshape
+
+
+def unsigned(claims: dict[str, Any], header: dict[str, Any]) -> str:
+    """An ID token with no signature at all: ``alg`` none."""
+
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none'})}.{part(claims)}."
+
+
+def test_a_sign_in_with_openid_checks_its_id_token_and_records_sub_and_sid(
+    app: Flask, provider: StandInProvider
+) -> None:
+    client = app.test_client()
+    assert sign_in(client, provider, "alice", "sid-a").status_code == 303
+    nonce = provider.authorize_requests[-1]["nonce"]
+    assert len(nonce) >= 32  # a fresh one, sent with the sign-in
+    me = client.get("/me").get_json()
+    assert (me["sub"], me["sid"]) == ("alice", "sid-a")
+    assert me["claims"]["nonce"] == nonce and me["claims"]["iss"] == provider.url
+    entry = peek.session_entry(client)
+    assert (entry["sub"], entry["sid"]) == ("alice", "sid-a")
+    stored = peek.stored_token(client)
+    assert stored is not None and stored.id_token == provider.issued_id_tokens[-1]
+
+    other = app.test_client()
+    assert sign_in(other, provider, "alice", "sid-b").status_code == 303
+    assert provider.authorize_requests[-1]["nonce"] != nonce  # one nonce per sign-in
+
+
+def changed(**values: Any) -> Callable[[StandInProvider], Any]:
+    return lambda provider: resigned(provider, lambda claims: claims.update(values))
+
+
+def dropped(name: str) -> Callable[[StandInProvider], Any]:
+    return lambda provider: resigned(provider, lambda claims: claims.pop(name))
+
+
+def foreign(key: Callable[[], Any], alg: str, kid: str = "key-1") -> Callable[..., Any]:
+    return lambda provider: signed_with(key(), alg, kid)
+
+
+def rsa() -> RSAKey:
+    return RSAKey.generate_key(2048)
+
+
+def ec() -> ECKey:
+    return ECKey.generate_key("P-256")
+
+
+def client_secret() -> OctKey:
+    return OctKey.import_key(CLIENT_SECRET)
+
+
+NOW = int(time.time())
+REFUSALS: list[tuple[str, Callable[[StandInProvider], Any], str]] = [
+    ("another key", foreign(rsa, "RS256"), "signature"),
+    ("EC key under the RSA kid", foreign(ec, "ES256"), "unknown_key"),
+    ("a kid the provider never had", foreign(rsa, "RS256", "key-x"), "unknown_key"),
+    ("the client secret, HS256", foreign(client_secret, "HS256"), "algorithm"),
+    ("no signature, alg none", lambda provider: unsigned, "algorithm"),
+    ("another issuer", changed(iss="https://evil.example"), "issuer"),
+    ("another audience", changed(aud="another-client"), "audience"),
+    ("several audiences, no azp", changed(aud=[CLIENT_ID, "x"]), "azp"),
+    ("azp of another client", changed(azp="another-client"), "azp"),
+    ("expired", changed(exp=NOW - 600), "expired"),
+    ("no exp", dropped("exp"), "expired"),
+    ("issued in the future", changed(iat=NOW + 3600), "iat"),
+    ("another nonce", changed(nonce="n" * 43), "nonce"),
+    ("no nonce", dropped("nonce"), "nonce"),
+    ("another access token's at_hash", changed(at_hash="x" * 22), "at_hash"),
+    ("no sub", dropped("sub"), "subject"),
+    ("not a JWS", lambda provider: lambda claims, header: "not-a-token", "malformed"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "make", "check"), REFUSALS, ids=[case for case, _, _ in REFUSALS])
+def test_an_id_token_failing_a_check_refuses_the_sign_in_and_stores_nothing(
+    app: Flask, provider: StandInProvider, case: str, make: Any, check: str
+) -> None:
+    provider.reshape = make(provider)
+    client = app.test_client()
+    refused = sign_in(client, provider)
+    assert refused.status_code == 400
+    assert refused.get_json() == {"reason": "invalid_id_token", "check": check}
+    assert peek.login_id(client) is None and client.get("/me").status_code == 401
+    granted = next(iter(provider.refresh_tokens))  # the grant the refused answer carried
+    deadline = time.monotonic() + 10  # revoked in the background
+    while granted not in provider.revoked and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert granted in provider.revoked
+
+
+def test_an_id_token_replayed_from_an_earlier_sign_in_is_refused(
+    app: Flask, provider: StandInProvider
+) -> None:
+    assert sign_in(app.test_client(), provider).status_code == 303
+    earlier = provider.issued_id_tokens[-1]
+    provider.reshape = lambda claims, header: earlier  # still valid, signed, for this client
+    client = app.test_client()
+    refused = sign_in(client, provider)
+    assert refused.get_json() == {"reason": "invalid_id_token", "check": "nonce"}
+    assert peek.login_id(client) is None
+
+
+def test_a_sign_in_that_asked_for_openid_and_got_no_id_token_is_refused(
+    app: Flask, provider: StandInProvider
+) -> None:
+    provider.reshape = lambda claims, header: None
+    client = app.test_client()
+    refused = sign_in(client, provider)
+    assert refused.status_code == 400
+    assert refused.get_json() == {"reason": "missing_id_token", "check": ""}
+    assert peek.login_id(client) is None
+
+
+def test_a_sign_in_without_openid_sends_no_nonce_and_needs_no_id_token(
+    provider: StandInProvider, redis_server: RedisServer
+) -> None:
+    client = host(provider, redis_server, AA_SCOPES="query_mapdata").test_client()
+    assert sign_in(client, provider).status_code == 303
+    assert "nonce" not in provider.authorize_requests[-1]
+    assert client.get("/me").get_json() == {"sub": "", "sid": "", "claims": {}}
+
+
+def test_keys_are_fetched_once_and_again_once_when_the_provider_rotates_them(
+    app: Flask, provider: StandInProvider
+) -> None:
+    assert sign_in(app.test_client(), provider).status_code == 303
+    assert sign_in(app.test_client(), provider).status_code == 303
+    assert provider.jwks_fetches == 1  # kept in the process
+    provider.rotate("key-2")
+    assert sign_in(app.test_client(), provider).status_code == 303
+    assert provider.jwks_fetches == 2  # the unknown kid: fetched again, once
+    provider.reshape = signed_with(RSAKey.generate_key(2048), "RS256", "key-made-up")
+    refused = sign_in(app.test_client(), provider)
+    assert refused.get_json() == {"reason": "invalid_id_token", "check": "unknown_key"}
+    assert provider.jwks_fetches == 2  # a made-up kid right after does not fetch them again
+
+
+def test_a_refreshed_id_token_of_the_same_user_replaces_the_sign_ins(
+    app: Flask, provider: StandInProvider
+) -> None:
+    client = app.test_client()
+    assert sign_in(client, provider).status_code == 303
+    first = peek.stored_token(client)
+    login_id = peek.login_id(client)
+    assert first is not None and login_id is not None
+    provider.refresh_reshape = resigned(provider, lambda c: c.update(iat=c["iat"] + 1))
+    with app.app_context():
+        refreshed = peek.lifecycle(app).refresh_after_rejection(login_id, first)
+    assert refreshed.id_token != first.id_token
+    assert refreshed.id_claims is not None and refreshed.id_claims["sub"] == "alice"
+    assert client.get("/me").get_json()["claims"]["iat"] == refreshed.id_claims["iat"]
+
+
+def test_a_refreshed_id_token_of_another_user_ends_the_login(
+    app: Flask, provider: StandInProvider
+) -> None:
+    client = app.test_client()
+    assert sign_in(client, provider).status_code == 303
+    first = peek.stored_token(client)
+    login_id = peek.login_id(client)
+    assert first is not None and login_id is not None
+    provider.refresh_reshape = resigned(provider, lambda c: c.update(sub="mallory"))
+    with app.app_context(), pytest.raises(SignInRequired):
+        peek.lifecycle(app).refresh_after_rejection(login_id, first)
+    assert peek.stored_token(client) is None
+    assert client.get("/me").status_code == 401
+    received = next(iter(provider.refresh_tokens))  # the refresh's own, never stored
+    deadline = time.monotonic() + 10
+    while received not in provider.revoked and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert received in provider.revoked and first.refresh_token in provider.revoked
+
+
+def test_sign_out_hands_the_id_token_to_the_end_session_endpoint(
+    app: Flask, provider: StandInProvider
+) -> None:
+    client = app.test_client()
+    assert sign_in(client, provider).status_code == 303
+    id_token = provider.issued_id_tokens[-1]
+    signed_out = client.post("/auth/logout")
+    assert signed_out.status_code == 303
+    location = urlsplit(signed_out.headers["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == provider.url + "/end-session"
+    assert parse_qs(location.query)["id_token_hint"] == [id_token]
+
+
+def test_asking_for_openid_without_the_providers_keys_stops_the_app_at_start_up(
+    provider: StandInProvider, redis_server: RedisServer
+) -> None:
+    with pytest.raises(ConfigError, match="AA_JWKS_URI"):
+        host(provider, redis_server, AA_DISCOVERY="0")

@@ -166,10 +166,13 @@ class SettingsReader:
             )
         return method, key
 
-    def jwks_uri(self) -> str:
-        """Read the provider's key set URL, which a sign-in asking for ``openid`` needs."""
+    def jwks_uri(self, metadata_known: bool) -> str:
+        """Read the provider's key set URL, which a sign-in asking for ``openid`` needs.
+
+        Before the server's metadata is known, its ``jwks_uri`` may yet supply it.
+        """
         value = self.url("AA_JWKS_URI", "", allow_empty=True)
-        if not value and "openid" in self.text("AA_SCOPES", "").split():
+        if not value and metadata_known and "openid" in self.text("AA_SCOPES", "").split():
             raise self.fail(
                 "AA_JWKS_URI", "must be set when AA_SCOPES asks for openid: ID tokens are checked"
             )
@@ -270,5 +273,5 @@ def load_config(
         par_url=read.par_url(meta),
         client_auth=client_auth,
         client_key=client_key,
-        jwks_uri=read.jwks_uri(),
+        jwks_uri=read.jwks_uri(metadata is not None),
     )

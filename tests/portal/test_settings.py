@@ -34,6 +34,12 @@ def test_each_endpoint_can_be_overridden_alone() -> None:
     assert settings.aa.revoke_url == ""
 
 
+def test_openid_scopes_wait_for_the_metadata_to_name_the_providers_keys() -> None:
+    # Read before discovery: the metadata's jwks_uri may yet supply AA_JWKS_URI.
+    settings = load_settings({**BASE, "AA_SCOPES": "openid query_userinfo"})
+    assert settings.aa.scopes == "openid query_userinfo" and settings.aa.jwks_uri == ""
+
+
 @pytest.mark.parametrize(
     ("changes", "variable"),
     [

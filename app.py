@@ -60,26 +60,32 @@ def flask_config(settings: Settings) -> dict[str, Any]:
 
 
 def limiter_storage_uri(redis_url: str) -> str:
-    """Name the app's Redis the way the limits library does."""
-    for ours, theirs in (("unix://", "redis+unix://"), ("rediss+cluster://", "redis+cluster://")):
+    """Name the app's Redis the way the limits library does: a cluster by its URL; one node or
+    a Sentinel-run primary through the app's own client (see ``limiter_storage_options``)."""
+    for ours in ("redis+cluster://", "rediss+cluster://"):
         if redis_url.startswith(ours):
-            return theirs + redis_url[len(ours) :]
-    return redis_url
+            return "redis+cluster://" + redis_url[len(ours) :]
+    return "redis://"
 
 
-def limiter_storage_options(settings: Settings) -> dict[str, Any]:
-    options: dict[str, Any] = {
-        "key_prefix": "portal:ratelimit",
-        "socket_timeout": settings.redis_timeout,
-        "socket_connect_timeout": settings.redis_timeout,
-    }
+def limiter_storage_options(settings: Settings, redis: Any) -> dict[str, Any]:
+    options: dict[str, Any] = {"key_prefix": "portal:ratelimit"}
+    if limiter_storage_uri(settings.redis_url) == "redis://":
+        # The same connections as the sessions and tokens, to whichever primary is current.
+        options["connection_pool"] = redis.connection_pool
+        return options
+    options["socket_timeout"] = settings.redis_timeout
+    options["socket_connect_timeout"] = settings.redis_timeout
     if settings.redis_url.startswith("rediss+cluster://"):
         options["ssl"] = True
     return options
 
 
 def register_extensions(app: Flask, settings: Settings) -> None:
-    redis = connect_redis(settings.redis_url, settings.redis_timeout)
+    try:
+        redis = connect_redis(settings.redis_url, settings.redis_timeout)
+    except ValueError as error:
+        raise SettingsError(f"REDIS_URL is not a Redis URL the app can use: {error}") from None
     app.extensions["portal_redis"] = redis
     app.session_interface = RedisSessions(app, redis, key_prefix="portal:session:")
     csrf.init_app(app)
@@ -88,15 +94,15 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     except ConfigError as error:
         raise SettingsError(str(error)) from None
     platform.init_app(app, redis)
-    limit_sign_ins(app, settings)
+    limit_sign_ins(app, settings, redis)
     trace.recorder.init_app(app, redis, settings)
 
 
-def limit_sign_ins(app: Flask, settings: Settings) -> None:
+def limit_sign_ins(app: Flask, settings: Settings, redis: Any) -> None:
     """Rate-limit starting and finishing a sign-in per client address: each writes to Redis."""
     SignInRateLimit(
         limiter_storage_uri(settings.redis_url),
-        limiter_storage_options(settings),
+        limiter_storage_options(settings, redis),
         settings.login_rate_limit,
     ).init_app(app)
 

@@ -174,7 +174,10 @@ def _connect(app: Flask) -> Any:
     url = app.config.get("AA_REDIS_URL")
     if not url:
         raise ConfigError("AA_REDIS_URL", "must be set, or a Redis client given to init_app")
-    return connect(str(url), float(app.config.get("AA_REDIS_TIMEOUT", 1)))
+    try:
+        return connect(str(url), float(app.config.get("AA_REDIS_TIMEOUT", 1)))
+    except ValueError as error:
+        raise ConfigError("AA_REDIS_URL", f"is not a Redis URL: {error}") from None
 
 
 def _app() -> Any:

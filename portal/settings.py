@@ -23,7 +23,10 @@ SANDBOX_AUTH_URL = "http://127.0.0.1:5001"
 SANDBOX_SECRET_KEY = "sandbox-only-secret-key-do-not-use-in-production"  # nosec B105
 
 IPNetwork = IPv4Network | IPv6Network
-REDIS_SCHEMES = ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster")
+REDIS_SCHEMES = (
+    *("redis", "rediss", "unix"),
+    *("redis+cluster", "rediss+cluster", "redis+sentinel", "rediss+sentinel"),
+)
 
 
 class SettingsError(ValueError):

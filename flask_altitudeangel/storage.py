@@ -9,6 +9,7 @@ section of docs/extension.md.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from flask_altitudeangel._tokens.model import ClientToken, UserToken
@@ -49,7 +50,8 @@ class StorageLock(Protocol):
 
 
 class TokenStorage(Protocol):
-    """Each login's tokens, the logins by idle deadline, the app's token, and locks.
+    """Each login's tokens, the logins by idle deadline and by provider session, the app's
+    token, and locks.
 
     Tokens are kept with a version: ``create`` stores version 1, and each save after it is
     a compare-and-set from the version read. Every method raises ``StorageUnavailable`` when
@@ -90,6 +92,25 @@ class TokenStorage(Protocol):
 
     def idle_logins(self, now: float, limit: int = 500) -> list[str]:
         """Return up to ``limit`` logins whose idle deadline is before ``now``, oldest first."""
+        ...
+
+    def index_login(self, login_id: str, names: Sequence[str], keep_until: int) -> None:
+        """Note the login under each of ``names`` until ``keep_until``; others may share them.
+
+        The names are those of the login's ID token: ``sid:<its sid>`` and ``sub:<its sub>``,
+        for the provider to end its logins by (back-channel logout).
+        """
+        ...
+
+    def indexed_logins(self, name: str) -> list[str]:
+        """Return the logins noted under ``name`` whose ``keep_until`` is not past."""
+        ...
+
+    def first_use(self, name: str, until: int) -> bool:
+        """Atomically note ``name`` until ``until``; return False if it was noted already.
+
+        A logout token's ``jti`` is noted so: a token sent again is refused.
+        """
         ...
 
     def lock(self, name: str, ttl: float) -> StorageLock:

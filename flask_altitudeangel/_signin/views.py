@@ -1,4 +1,4 @@
-"""The sign-in routes: /login, /callback, /logout and /signed-out, as one blueprint."""
+"""The sign-in routes: /login, /callback, /logout, /signed-out and /backchannel-logout."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from flask import (
 from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
-from flask_altitudeangel import _session
+from flask_altitudeangel import _backchannel, _session
 from flask_altitudeangel._messages import announce
 from flask_altitudeangel._scopes import requested_scope
 from flask_altitudeangel._signin import record, signout
@@ -128,6 +128,7 @@ def create_blueprint(state: AppState) -> Blueprint:
         )
         return _no_store(Response(page, mimetype="text/html"))
 
+    _backchannel.register(bp, state)
     return bp
 
 

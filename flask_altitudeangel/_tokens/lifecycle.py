@@ -46,9 +46,34 @@ class TokenLifecycle:
         self.client = ClientTokenSource(storage, oauth, flight, config.dpop)
 
     def start(self, login_id: str, token: UserToken, idle_deadline: int) -> UserToken:
-        """Store the first tokens of a new login."""
+        """Store the first tokens of a new login, found by its ID token's sid and sub too."""
         keep_until = token.obtained_at + self._keep_for
-        return self._store.create(login_id, token, idle_deadline, keep_until)
+        saved = self._store.create(login_id, token, idle_deadline, keep_until)
+        claims = token.id_claims or {}
+        names = [f"{name}:{claims[name]}" for name in ("sid", "sub") if claims.get(name)]
+        if names:
+            self._store.index_login(login_id, names, keep_until)
+        return saved
+
+    def end_provider_session(self, sub: str | None, sid: str | None) -> list[str]:
+        """End every login of the provider's session ``sid`` (of user ``sub`` without one).
+
+        Only logins whose ID token names that session (and that user, when ``sub`` is given)
+        end; return their ids. Their grants are revoked in the background.
+        """
+        wanted = {name: value for name, value in (("sid", sid), ("sub", sub)) if value}
+        ended = []
+        for login_id in self._store.indexed_logins(f"sid:{sid}" if sid else f"sub:{sub}"):
+            token = self._store.get(login_id)
+            claims = (token.id_claims if token else None) or {}
+            if claims and all(claims.get(name) == value for name, value in wanted.items()):
+                self.end(login_id, wait=False)
+                ended.append(login_id)
+        return ended
+
+    def first_logout_token(self, jti: str, until: int) -> bool:
+        """Note a logout token's ``jti`` until ``until``; False if it was seen already."""
+        return self._store.first_use(f"logout-jti:{jti}", until)
 
     def current(self, login_id: str) -> UserToken:
         """Return a token that is not about to expire, refreshing it (once, anywhere) if it is."""

@@ -7,8 +7,10 @@ so a refresh can be saved with a compare-and-set, and the encrypted token itself
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, replace
 from typing import Any
@@ -38,6 +40,15 @@ return found
 """
 # Every live login by the time it falls idle, so the ones nobody signs out can be swept.
 IDLE_INDEX = "logins-by-idle-deadline"
+# Note a login under a name (its provider session, its user) until it is forgotten: entries
+# past their time are dropped, and the key lives as long as its last entry.
+INDEX = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+redis.call('EXPIREAT', KEYS[1], last[2])
+return 1
+"""
 
 
 @contextmanager
@@ -86,6 +97,7 @@ class RedisTokenStore:
         self._idle_index = prefix + IDLE_INDEX
         self._save_script = redis.register_script(SAVE)
         self._take_script = redis.register_script(TAKE)
+        self._index_script = redis.register_script(INDEX)
 
     def key(self, login_id: str, part: str = "tokens") -> str:
         """Name a key of one login; the hash tag keeps them in one Redis Cluster slot."""
@@ -147,6 +159,28 @@ class RedisTokenStore:
         with _answering():
             found = self._redis.zrangebyscore(self._idle_index, "-inf", now, start=0, num=limit)
         return [item.decode() if isinstance(item, bytes) else str(item) for item in found]
+
+    def index_login(self, login_id: str, names: Sequence[str], keep_until: int) -> None:
+        """Note the login under each of ``names`` until ``keep_until``."""
+        with _answering():
+            for name in names:  # each its own key, and perhaps its own cluster slot
+                args = [login_id, keep_until, int(time.time())]
+                self._index_script(keys=[self._named(name, "index")], args=args)
+
+    def indexed_logins(self, name: str) -> list[str]:
+        """Return the logins noted under ``name`` and not yet past their time."""
+        with _answering():
+            found = self._redis.zrangebyscore(self._named(name, "index"), time.time(), "+inf")
+        return [item.decode() if isinstance(item, bytes) else str(item) for item in found]
+
+    def first_use(self, name: str, until: int) -> bool:
+        """Note ``name`` until ``until``; return False if it was noted already."""
+        with _answering():
+            return bool(self._redis.set(self._named(name, "once"), b"1", nx=True, exat=until))
+
+    def _named(self, name: str, kind: str) -> str:
+        # Hashed: the names come from tokens, and a dump of Redis need not tell them.
+        return f"{self._prefix}{kind}:{hashlib.sha256(name.encode()).hexdigest()}"
 
     def lock(self, name: str, ttl: float) -> RedisLock:
         """Return a holder of a login's refresh lock, or of the client token's."""

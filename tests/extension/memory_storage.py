@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 
 from flask_altitudeangel.storage import ClientToken, UserToken
@@ -55,6 +56,8 @@ class MemoryStorage:
         self._tokens: dict[str, tuple[UserToken, int]] = {}  # login id: token, kept until
         self._idle: dict[str, int] = {}
         self._client: ClientToken | None = None
+        self._index: dict[str, dict[str, int]] = {}  # name: {login id: kept until}
+        self._used: dict[str, int] = {}  # name: noted until
 
     def lock_holder(self, name: str) -> MemoryLock | None:
         """Return who holds ``name`` now; call with ``guard`` held."""
@@ -102,6 +105,23 @@ class MemoryStorage:
         with self.guard:
             idle = sorted((deadline, login) for login, deadline in self._idle.items())
         return [login for deadline, login in idle if deadline <= now][:limit]
+
+    def index_login(self, login_id: str, names: Sequence[str], keep_until: int) -> None:
+        with self.guard:
+            for name in names:
+                self._index.setdefault(name, {})[login_id] = keep_until
+
+    def indexed_logins(self, name: str) -> list[str]:
+        now = time.time()
+        with self.guard:
+            return [login for login, until in self._index.get(name, {}).items() if until >= now]
+
+    def first_use(self, name: str, until: int) -> bool:
+        with self.guard:
+            if self._used.get(name, 0) > time.time():
+                return False
+            self._used[name] = until
+            return True
 
     def lock(self, name: str, ttl: float) -> MemoryLock:
         return MemoryLock(self, name, ttl)

@@ -155,6 +155,7 @@ def test_binding_adds_only_the_extensions_own_routes(settings: dict[str, str]) -
         ("altitudeangel.callback", "/auth/callback"),
         ("altitudeangel.logout", "/auth/logout"),
         ("altitudeangel.signed_out", "/auth/signed-out"),
+        ("altitudeangel.backchannel_logout", "/auth/backchannel-logout"),
     }
 
 

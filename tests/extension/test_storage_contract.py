@@ -184,3 +184,32 @@ def test_a_login_is_kept_no_longer_than_it_was_created_for(storage: TokenStorage
     storage.create("login-a", short, now + 600, now + 1)
     time.sleep(2.1)
     assert storage.get("login-a") is None
+
+
+def test_logins_are_found_by_the_names_they_were_noted_under_until_forgotten(
+    storage: TokenStorage,
+) -> None:
+    now = int(time.time())
+    storage.index_login("login-a", ["sid:one", "sub:alice"], now + 3600)
+    storage.index_login("login-b", ["sid:two", "sub:alice"], now + 3600)
+    storage.index_login("login-c", ["sid:three", "sub:bob"], now + 1)
+    assert storage.indexed_logins("sid:one") == ["login-a"]
+    assert sorted(storage.indexed_logins("sub:alice")) == ["login-a", "login-b"]
+    assert storage.indexed_logins("sub:carol") == []
+    assert storage.indexed_logins("sub:bob") == ["login-c"]
+    time.sleep(2.1)  # login-c is past the time it was noted for
+    assert storage.indexed_logins("sub:bob") == []
+    assert storage.indexed_logins("sid:three") == []
+    assert sorted(storage.indexed_logins("sub:alice")) == ["login-a", "login-b"]
+
+
+def test_a_name_is_used_first_once_and_again_only_once_its_time_is_past(
+    storage: TokenStorage,
+) -> None:
+    now = int(time.time())
+    assert storage.first_use("logout-jti:x", now + 3600)
+    assert not storage.first_use("logout-jti:x", now + 3600)
+    assert storage.first_use("logout-jti:y", now + 1)  # each name on its own
+    time.sleep(2.1)
+    assert storage.first_use("logout-jti:y", now + 3600)
+    assert not storage.first_use("logout-jti:x", now + 3600)

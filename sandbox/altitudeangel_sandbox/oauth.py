@@ -7,7 +7,7 @@ import binascii
 import os
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote, unquote_plus
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidClientError, OAuth2Error
@@ -84,7 +84,7 @@ class Revocation(RevocationEndpoint):
 
 
 def basic_credentials(header: str | None) -> tuple[str, str] | None:
-    """Return the client id and secret of a Basic header, each form-decoded (RFC 6749 §2.3.1)."""
+    """Return the client id and secret of a Basic header as sent, not yet form-decoded."""
     scheme, _, encoded = (header or "").partition(" ")
     if scheme.lower() != "basic":
         return None
@@ -93,22 +93,28 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError):
         return None
     client_id, colon, secret = pair.partition(":")
-    if not colon:
-        return None
-    # application/x-www-form-urlencoded: '+' is a space, which plain percent-decoding keeps.
-    return unquote_plus(client_id), unquote_plus(secret)
+    return (client_id, secret) if colon and client_id and secret else None
 
 
 def authenticate_basic(query_client: Callable[[str], Client | None], request: Any) -> Client | None:
     """Authenticate a client by HTTP Basic; a wrong secret or unknown client is refused."""
     credentials = basic_credentials(request.headers.get("Authorization"))
-    if credentials is None or not all(credentials):
+    if credentials is None:
         return None
-    client_id, secret = credentials
-    client = query_client(client_id)
-    if client is None:
+    # RFC 6749 §2.3.1 form-encodes both ('+' is a space); many clients (Authlib's, requests')
+    # send them unencoded, which percent-decoding leaves as they were.
+    readings = dict.fromkeys(
+        (decode(credentials[0]), decode(credentials[1])) for decode in (unquote_plus, unquote)
+    )
+    known = False
+    for client_id, secret in readings:
+        client = query_client(client_id)
+        known = known or client is not None
+        if client is not None and client.check_client_secret(secret):
+            return client
+    if not known:
         raise InvalidClientError(status_code=401, description="The client does not exist.")
-    return client if client.check_client_secret(secret) else None
+    return None
 
 
 def issue_tokens(

@@ -75,6 +75,15 @@ def test_basic_credentials_are_form_decoded(base_url: str) -> None:
     assert response.status_code == 200, response.text
 
 
+def test_basic_credentials_sent_unencoded_still_work(base_url: str) -> None:
+    # Authlib's client and requests' HTTPBasicAuth send the odd secret as it is.
+    data = {"grant_type": "client_credentials", "scope": "query_mapdata"}
+    response = requests.post(
+        base_url + TOKEN, data=data, auth=("demo-portal", DEMO_SECRET), timeout=5
+    )
+    assert response.status_code == 200, response.text
+
+
 def test_wrong_secret_and_unknown_client_are_401_invalid_client(base_url: str) -> None:
     data = {"grant_type": "client_credentials", "scope": "query_mapdata"}
     for client_id, secret, basic in [

@@ -8,39 +8,32 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from altitudeangel_sandbox import (
-    admin,
-    admin_clients,
-    assets,
-    authorize,
-    end_session,
-    flights,
-    login,
-    mapdata,
-    metadata,
-    par,
-    token_views,
-    userinfo,
-)
-from altitudeangel_sandbox.assertions import PrivateKeyJWT
-from altitudeangel_sandbox.clients import PRIVATE_KEY_JWT, ClientDefaults
-from altitudeangel_sandbox.codes import AuthorizationCodes
-from altitudeangel_sandbox.consent import Consents
+from altitudeangel_sandbox import assets
+from altitudeangel_sandbox.admin import clients as admin_clients
+from altitudeangel_sandbox.admin import endpoints as admin
+from altitudeangel_sandbox.api import mapdata, userinfo
+from altitudeangel_sandbox.api import reports as flights
+from altitudeangel_sandbox.api.report_store import FlightReports
+from altitudeangel_sandbox.api.seed import seed_reports
 from altitudeangel_sandbox.context import Services, services
 from altitudeangel_sandbox.errors import register_error_handlers
 from altitudeangel_sandbox.faults import Faults, drip_if_noted
 from altitudeangel_sandbox.metrics import Metrics
-from altitudeangel_sandbox.oauth import init_authorization_server
-from altitudeangel_sandbox.proofs import Proofs, nonce_giver
-from altitudeangel_sandbox.pushed import PushedRequests
-from altitudeangel_sandbox.refresh import RefreshTokens
-from altitudeangel_sandbox.registry import Registry
-from altitudeangel_sandbox.reports import FlightReports
-from altitudeangel_sandbox.seed import seed_reports
+from altitudeangel_sandbox.oauth import authorize, end_session, login, metadata, par
+from altitudeangel_sandbox.oauth import token as token_views
+from altitudeangel_sandbox.oauth.access_tokens import AccessTokens
+from altitudeangel_sandbox.oauth.assertions import PrivateKeyJWT
+from altitudeangel_sandbox.oauth.clients import PRIVATE_KEY_JWT, ClientDefaults
+from altitudeangel_sandbox.oauth.codes import AuthorizationCodes
+from altitudeangel_sandbox.oauth.consent import Consents
+from altitudeangel_sandbox.oauth.dpop.policy import Proofs, nonce_giver
+from altitudeangel_sandbox.oauth.par_store import PushedRequests
+from altitudeangel_sandbox.oauth.refresh_tokens import RefreshTokens
+from altitudeangel_sandbox.oauth.registry import Registry
+from altitudeangel_sandbox.oauth.server import init_authorization_server
+from altitudeangel_sandbox.oauth.signing import load_signing_key
 from altitudeangel_sandbox.settings import Settings, load_settings
-from altitudeangel_sandbox.signing import load_signing_key
 from altitudeangel_sandbox.store import connect
-from altitudeangel_sandbox.tokens import AccessTokens
 
 API_BLUEPRINTS = {"flights", "mapdata", "userinfo"}
 

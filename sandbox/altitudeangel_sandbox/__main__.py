@@ -12,7 +12,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from altitudeangel_sandbox import create_app
-from altitudeangel_sandbox.oauth import allow_plain_http
+from altitudeangel_sandbox.oauth.server import allow_plain_http
 from altitudeangel_sandbox.settings import SettingsError, load_settings
 
 # Path only: the query string of an authorization request is nobody's business in a log.

@@ -8,19 +8,19 @@ from typing import TYPE_CHECKING
 import redis
 from flask import current_app
 
-from altitudeangel_sandbox.codes import AuthorizationCodes
-from altitudeangel_sandbox.refresh import RefreshTokens
-from altitudeangel_sandbox.registry import Registry
+from altitudeangel_sandbox.oauth.access_tokens import AccessTokens
+from altitudeangel_sandbox.oauth.codes import AuthorizationCodes
+from altitudeangel_sandbox.oauth.refresh_tokens import RefreshTokens
+from altitudeangel_sandbox.oauth.registry import Registry
 from altitudeangel_sandbox.settings import Settings
-from altitudeangel_sandbox.tokens import AccessTokens
 
 if TYPE_CHECKING:
-    from altitudeangel_sandbox.consent import Consents
+    from altitudeangel_sandbox.api.report_store import FlightReports
     from altitudeangel_sandbox.faults import Faults
     from altitudeangel_sandbox.metrics import Metrics
-    from altitudeangel_sandbox.proofs import Proofs
-    from altitudeangel_sandbox.pushed import PushedRequests
-    from altitudeangel_sandbox.reports import FlightReports
+    from altitudeangel_sandbox.oauth.consent import Consents
+    from altitudeangel_sandbox.oauth.dpop.policy import Proofs
+    from altitudeangel_sandbox.oauth.par_store import PushedRequests
 
 
 @dataclass

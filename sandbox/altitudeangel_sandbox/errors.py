@@ -9,8 +9,8 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
+from altitudeangel_sandbox.api.report_input import InvalidInput
 from altitudeangel_sandbox.context import services
-from altitudeangel_sandbox.report_input import InvalidInput
 
 log = logging.getLogger(__name__)
 

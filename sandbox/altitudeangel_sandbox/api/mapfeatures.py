@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from altitudeangel_sandbox.geo import circle
+from altitudeangel_sandbox.api.geo import circle
 
 GROUND_STYLE = {"fillColor": "#4caf50", "strokeColor": "#2e7d32"}
 AIR_STYLES = {

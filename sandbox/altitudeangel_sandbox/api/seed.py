@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from altitudeangel_sandbox.reports import FlightReports
+from altitudeangel_sandbox.api.report_store import FlightReports
 from altitudeangel_sandbox.store import key
 
 LONDON = ZoneInfo("Europe/London")

@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify, request
 
-from altitudeangel_sandbox.client_input import is_redirect_uri
-from altitudeangel_sandbox.clients import POST_LOGOUT_REDIRECT_URIS, REDIRECT_URIS
+from altitudeangel_sandbox.admin.client_input import is_redirect_uri
+from altitudeangel_sandbox.api.report_input import InvalidInput
 from altitudeangel_sandbox.context import services
 from altitudeangel_sandbox.errors import api_error
 from altitudeangel_sandbox.faults import (
@@ -19,7 +19,7 @@ from altitudeangel_sandbox.faults import (
     MIN_DRIP_INTERVAL,
     Fault,
 )
-from altitudeangel_sandbox.report_input import InvalidInput
+from altitudeangel_sandbox.oauth.clients import POST_LOGOUT_REDIRECT_URIS, REDIRECT_URIS
 
 bp = Blueprint("admin", __name__, url_prefix="/_sandbox")
 

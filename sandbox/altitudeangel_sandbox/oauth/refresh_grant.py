@@ -6,10 +6,10 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, grants
 
-from altitudeangel_sandbox.clients import TOKEN_AUTH_METHODS
 from altitudeangel_sandbox.context import services
-from altitudeangel_sandbox.grants import TokenOwner, check_dpop
-from altitudeangel_sandbox.refresh import RefreshToken
+from altitudeangel_sandbox.oauth.clients import TOKEN_AUTH_METHODS
+from altitudeangel_sandbox.oauth.grants import TokenOwner, check_dpop
+from altitudeangel_sandbox.oauth.refresh_tokens import RefreshToken
 
 TokenResponse = tuple[int, dict[str, Any], list[tuple[str, str]]]
 

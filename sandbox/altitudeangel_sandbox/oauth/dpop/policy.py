@@ -12,7 +12,7 @@ import redis
 from authlib.oauth2.rfc6749 import OAuth2Error
 from flask import Response, request
 
-from altitudeangel_sandbox.dpop import IAT_WINDOW, DPoPError, token_hash, verify_proof
+from altitudeangel_sandbox.oauth.dpop.proof import IAT_WINDOW, DPoPError, token_hash, verify_proof
 from altitudeangel_sandbox.settings import Settings
 from altitudeangel_sandbox.store import key
 

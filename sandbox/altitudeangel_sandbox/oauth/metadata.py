@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify
 
-from altitudeangel_sandbox.assertions import ALGORITHMS as ASSERTION_ALGORITHMS
-from altitudeangel_sandbox.clients import GRANT_TYPES, PRIVATE_KEY_JWT, PUBLIC
 from altitudeangel_sandbox.context import services
-from altitudeangel_sandbox.dpop import ALGORITHMS
-from altitudeangel_sandbox.signing import public_jwks
+from altitudeangel_sandbox.oauth.assertions import ALGORITHMS as ASSERTION_ALGORITHMS
+from altitudeangel_sandbox.oauth.clients import GRANT_TYPES, PRIVATE_KEY_JWT, PUBLIC
+from altitudeangel_sandbox.oauth.dpop.proof import ALGORITHMS
+from altitudeangel_sandbox.oauth.signing import public_jwks
 
 bp = Blueprint("metadata", __name__)
 

@@ -11,12 +11,7 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import MissingAuthorizationError, UnsupportedTokenTypeError
 from flask import abort, g, jsonify
 
-from altitudeangel_sandbox.context import services
-from altitudeangel_sandbox.dpop import ALGORITHMS
-from altitudeangel_sandbox.faults import fault_response
-from altitudeangel_sandbox.registry import User
-from altitudeangel_sandbox.tokens import AccessToken
-from altitudeangel_sandbox.validators import (
+from altitudeangel_sandbox.api.token_validators import (
     BEARER,
     DPOP,
     DPoPTokenValidator,
@@ -24,6 +19,11 @@ from altitudeangel_sandbox.validators import (
     SandboxTokenValidator,
     TokenProblem,
 )
+from altitudeangel_sandbox.context import services
+from altitudeangel_sandbox.faults import fault_response
+from altitudeangel_sandbox.oauth.access_tokens import AccessToken
+from altitudeangel_sandbox.oauth.dpop.proof import ALGORITHMS
+from altitudeangel_sandbox.oauth.registry import User
 
 View = TypeVar("View", bound=Callable[..., Any])
 ALGS = " ".join(ALGORITHMS)

@@ -11,10 +11,10 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField
 
-from altitudeangel_sandbox.clients import Client
 from altitudeangel_sandbox.context import services
-from altitudeangel_sandbox.oauth import authorization_server
-from altitudeangel_sandbox.registry import User
+from altitudeangel_sandbox.oauth.clients import Client
+from altitudeangel_sandbox.oauth.registry import User
+from altitudeangel_sandbox.oauth.server import authorization_server
 from altitudeangel_sandbox.settings import Paths
 
 PARAMETERS = ("client_id", "id_token_hint", "post_logout_redirect_uri", "state")

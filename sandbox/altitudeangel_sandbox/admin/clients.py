@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from altitudeangel_sandbox.admin import json_object, require_admin_secret
-from altitudeangel_sandbox.client_input import parse_client, parse_jwks
+from altitudeangel_sandbox.admin.client_input import parse_client, parse_jwks
+from altitudeangel_sandbox.admin.endpoints import json_object, require_admin_secret
+from altitudeangel_sandbox.api.report_input import InvalidInput
 from altitudeangel_sandbox.context import services
 from altitudeangel_sandbox.errors import api_error
-from altitudeangel_sandbox.report_input import InvalidInput
 
 bp = Blueprint("admin_clients", __name__, url_prefix="/_sandbox")
 bp.before_request(require_admin_secret)

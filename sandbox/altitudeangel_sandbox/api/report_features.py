@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from altitudeangel_sandbox.geo import circle
+from altitudeangel_sandbox.api.geo import circle
 
 REPORT_CATEGORY = "user:flight_plan_report"
 FLIGHT_TYPES = {"com": "Commercial", "rec": "Recreational"}

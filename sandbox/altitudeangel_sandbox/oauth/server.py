@@ -15,17 +15,17 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc9207 import IssuerParameter
 from flask import Flask, Response, current_app, g, request
 
-from altitudeangel_sandbox.clients import GRANT_TYPES, TOKEN_AUTH_METHODS, Client
 from altitudeangel_sandbox.context import Services, services
-from altitudeangel_sandbox.grants import (
+from altitudeangel_sandbox.oauth.access_tokens import AccessToken
+from altitudeangel_sandbox.oauth.clients import GRANT_TYPES, TOKEN_AUTH_METHODS, Client
+from altitudeangel_sandbox.oauth.grants import (
     AuthorizationCodeGrant,
     ClientCredentialsGrant,
     S256CodeChallenge,
     TokenOwner,
 )
-from altitudeangel_sandbox.refresh import RefreshToken
-from altitudeangel_sandbox.refresh_grant import RefreshTokenGrant
-from altitudeangel_sandbox.tokens import AccessToken
+from altitudeangel_sandbox.oauth.refresh_grant import RefreshTokenGrant
+from altitudeangel_sandbox.oauth.refresh_tokens import RefreshToken
 
 BEARER = "Bearer"
 DPOP = "DPoP"

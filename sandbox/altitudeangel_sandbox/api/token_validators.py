@@ -9,8 +9,8 @@ from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError,
 from flask import request
 
 from altitudeangel_sandbox.context import services
-from altitudeangel_sandbox.dpop import DPoPError
-from altitudeangel_sandbox.tokens import AccessToken
+from altitudeangel_sandbox.oauth.access_tokens import AccessToken
+from altitudeangel_sandbox.oauth.dpop.proof import DPoPError
 
 BEARER = "Bearer"
 DPOP = "DPoP"

@@ -13,8 +13,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from altitudeangel_sandbox.clients import PRIVATE_KEY_JWT, Client
 from altitudeangel_sandbox.context import services
+from altitudeangel_sandbox.oauth.clients import PRIVATE_KEY_JWT, Client
 from altitudeangel_sandbox.store import key
 
 # Asymmetric only: the client's registered keys are public keys.

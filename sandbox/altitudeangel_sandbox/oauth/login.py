@@ -11,7 +11,7 @@ from wtforms import HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from altitudeangel_sandbox.context import services
-from altitudeangel_sandbox.registry import User
+from altitudeangel_sandbox.oauth.registry import User
 
 bp = Blueprint("login", __name__)
 

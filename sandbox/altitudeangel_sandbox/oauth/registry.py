@@ -10,7 +10,7 @@ from typing import Any
 import redis
 from werkzeug.security import check_password_hash
 
-from altitudeangel_sandbox.clients import (
+from altitudeangel_sandbox.oauth.clients import (
     ADDITIONS_TTL,
     Client,
     ClientAdditions,

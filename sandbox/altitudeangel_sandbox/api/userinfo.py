@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from altitudeangel_sandbox.resource import current_user, require_token
+from altitudeangel_sandbox.api.resource import current_user, require_token
 from altitudeangel_sandbox.settings import Paths
 
 PROFILE_FIELDS = (

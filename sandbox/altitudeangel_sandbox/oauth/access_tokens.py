@@ -13,8 +13,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
+from altitudeangel_sandbox.oauth.signing import ALGORITHM
 from altitudeangel_sandbox.settings import Settings
-from altitudeangel_sandbox.signing import ALGORITHM
 from altitudeangel_sandbox.store import digest, key
 
 # The platform's scope claim; RFC 9068 §2.2.3 names it ``scope``.

@@ -9,12 +9,12 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grant
 from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import g
 
-from altitudeangel_sandbox.clients import CREDENTIAL_METHODS, TOKEN_AUTH_METHODS, Client
-from altitudeangel_sandbox.codes import AuthorizationCode
 from altitudeangel_sandbox.context import services
-from altitudeangel_sandbox.dpop import DPoPError
-from altitudeangel_sandbox.proofs import DPoPProofError
-from altitudeangel_sandbox.registry import User
+from altitudeangel_sandbox.oauth.clients import CREDENTIAL_METHODS, TOKEN_AUTH_METHODS, Client
+from altitudeangel_sandbox.oauth.codes import AuthorizationCode
+from altitudeangel_sandbox.oauth.dpop.policy import DPoPProofError
+from altitudeangel_sandbox.oauth.dpop.proof import DPoPError
+from altitudeangel_sandbox.oauth.registry import User
 
 
 @dataclass(frozen=True)

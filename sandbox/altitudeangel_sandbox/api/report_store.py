@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from altitudeangel_sandbox.report_input import to_utc
+from altitudeangel_sandbox.api.report_input import to_utc
 from altitudeangel_sandbox.store import key
 
 REFERENCE_BASE = 100000

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from altitudeangel_sandbox.api.report_input import InvalidInput, parse_report
+from altitudeangel_sandbox.api.resource import current_user, require_token
 from altitudeangel_sandbox.context import services
 from altitudeangel_sandbox.errors import api_error, invalid_request
-from altitudeangel_sandbox.report_input import InvalidInput, parse_report
-from altitudeangel_sandbox.resource import current_user, require_token
 from altitudeangel_sandbox.settings import Settings
 
 SCOPE = "manage_flightreports"

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import redis
 
+from altitudeangel_sandbox.oauth.access_tokens import family_revoked_key
 from altitudeangel_sandbox.store import digest, key
-from altitudeangel_sandbox.tokens import family_revoked_key
 
 
 @dataclass(frozen=True)

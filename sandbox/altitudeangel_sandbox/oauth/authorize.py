@@ -17,12 +17,12 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms import SubmitField
 
-from altitudeangel_sandbox.clients import Client
 from altitudeangel_sandbox.context import services
-from altitudeangel_sandbox.grants import AuthorizationCodeGrant
-from altitudeangel_sandbox.login import LogoutForm, signed_in_user
-from altitudeangel_sandbox.oauth import Issuer, authorization_server
-from altitudeangel_sandbox.registry import User
+from altitudeangel_sandbox.oauth.clients import Client
+from altitudeangel_sandbox.oauth.grants import AuthorizationCodeGrant
+from altitudeangel_sandbox.oauth.login import LogoutForm, signed_in_user
+from altitudeangel_sandbox.oauth.registry import User
+from altitudeangel_sandbox.oauth.server import Issuer, authorization_server
 from altitudeangel_sandbox.settings import Paths
 
 

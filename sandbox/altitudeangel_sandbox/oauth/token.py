@@ -6,10 +6,10 @@ from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 from flask import Blueprint, Response, g, request
 
 from altitudeangel_sandbox.context import services
-from altitudeangel_sandbox.dpop import DPoPError
 from altitudeangel_sandbox.faults import fault_response
-from altitudeangel_sandbox.oauth import authorization_server, grant_type_label
-from altitudeangel_sandbox.proofs import DPoPProofError
+from altitudeangel_sandbox.oauth.dpop.policy import DPoPProofError
+from altitudeangel_sandbox.oauth.dpop.proof import DPoPError
+from altitudeangel_sandbox.oauth.server import authorization_server, grant_type_label
 from altitudeangel_sandbox.settings import Settings
 
 FORM_TYPE = "application/x-www-form-urlencoded"

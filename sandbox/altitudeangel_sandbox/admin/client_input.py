@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from altitudeangel_sandbox.clients import PRIVATE_KEY_JWT, PUBLIC
-from altitudeangel_sandbox.report_input import InvalidInput
+from altitudeangel_sandbox.api.report_input import InvalidInput
+from altitudeangel_sandbox.oauth.clients import PRIVATE_KEY_JWT, PUBLIC
 from altitudeangel_sandbox.settings import SECRET_METHODS
 
 CLIENT_ID = re.compile(r"^[A-Za-z0-9._~-]{1,100}$")

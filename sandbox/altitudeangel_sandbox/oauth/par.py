@@ -8,11 +8,11 @@ from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload, OAuth2Request
 from flask import Blueprint, Response, g, jsonify, request
 
-from altitudeangel_sandbox.clients import TOKEN_AUTH_METHODS, Client
 from altitudeangel_sandbox.context import services
-from altitudeangel_sandbox.oauth import authorization_server
+from altitudeangel_sandbox.oauth.clients import TOKEN_AUTH_METHODS, Client
+from altitudeangel_sandbox.oauth.server import authorization_server
+from altitudeangel_sandbox.oauth.token import form_problem, outcome_of
 from altitudeangel_sandbox.settings import Paths
-from altitudeangel_sandbox.token_views import form_problem, outcome_of
 
 # Client authentication travels in the same form; it is no part of the authorization request.
 AUTHENTICATION = ("client_secret", "client_assertion", "client_assertion_type")

@@ -1,0 +1,1 @@
+"""The test-only admin API: clients, redirect URIs and fault injection, behind a shared secret."""

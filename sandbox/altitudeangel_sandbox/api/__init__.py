@@ -1,0 +1,1 @@
+"""The resource API: the user profile, flight reports and map data, behind access tokens."""

@@ -1,0 +1,1 @@
+"""The authorization server: its endpoints, grants, clients and the state each one owns."""

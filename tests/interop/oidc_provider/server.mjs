@@ -64,6 +64,9 @@ const provider = new Provider(ISSUER, {
   claims: CLAIMS,
   scopes: ['openid', 'offline_access', 'query_userinfo', 'manage_flightreports', 'query_mapdata'],
   features: {
+    // OpenID Connect Back-Channel Logout 1.0: a client that registers backchannel_logout_uri
+    // is sent a logout token whenever a session it signed in through ends here.
+    backchannelLogout: { enabled: true },
     devInteractions: { enabled: false },
     dPoP: {
       enabled: true,
@@ -106,12 +109,17 @@ provider.use(resource(provider, { issuer: ISSUER, algorithms: dPoPAlgorithms, no
 provider.on('server_error', (ctx, err) => console.error('server_error', ctx.path, err));
 // Say why each request was refused, with the detail the answer hides from the client (never a
 // token: oidc-provider's details name the check that failed).
-for (const event of ['authorization', 'end_session', 'grant', 'pushed_authorization_request',
-  'revocation', 'userinfo']) {
+for (const event of ['authorization', 'backchannel', 'end_session', 'grant',
+  'pushed_authorization_request', 'revocation', 'userinfo']) {
   provider.on(`${event}.error`, (ctx, err) => {
-    console.log(`${event}.error ${err.error}: ${err.error_description} (${err.error_detail ?? ''})`);
+    const code = err.error ?? err.message; // a failed back-channel logout is a plain Error
+    console.log(`${event}.error ${code}: ${err.error_description} (${err.error_detail ?? ''})`);
   });
 }
+
+provider.on('backchannel.success', (ctx, client) => {
+  console.log(`backchannel.success ${client.clientId}`);
+});
 
 provider.listen(PORT, '127.0.0.1', () => {
   console.log(`oidc-provider listening, issuer ${ISSUER}`);

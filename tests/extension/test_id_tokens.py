@@ -19,7 +19,7 @@ from flask import Flask
 from joserfc import jws
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
-from flask_altitudeangel import ConfigError, SignInRequired
+from flask_altitudeangel import ConfigError, ProtocolMessage, SignInRequired, signals
 from tests import peek
 from tests.extension.openid_host import host, sign_in
 from tests.extension.openid_standin import CLIENT_ID, CLIENT_SECRET, StandInProvider
@@ -235,6 +235,22 @@ def test_sign_out_hands_the_id_token_to_the_end_session_endpoint(
     location = urlsplit(signed_out.headers["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == provider.url + "/end-session"
     assert parse_qs(location.query)["id_token_hint"] == [id_token]
+
+
+def test_the_protocol_messages_never_tell_an_id_token_or_a_nonce(
+    app: Flask, provider: StandInProvider
+) -> None:
+    told: list[ProtocolMessage] = []
+    client = app.test_client()
+    with signals.protocol_message.connected_to(lambda _, message: told.append(message), app):
+        assert sign_in(client, provider).status_code == 303
+        assert client.post("/auth/logout").status_code == 303
+    secrets = [provider.issued_id_tokens[-1], provider.authorize_requests[-1]["nonce"]]
+    shown = [value for message in told for _, value in message.details]
+    assert {m.name for m in told} >= {"authorization_request", "end_session_request"}
+    assert not [value for value in shown if any(secret in value for secret in secrets)]
+    hint = dict(next(m for m in told if m.name == "end_session_request").details)
+    assert hint["id_token_hint"].startswith("JWT, sha256 ")
 
 
 def test_asking_for_openid_without_the_providers_keys_stops_the_app_at_start_up(

@@ -74,7 +74,7 @@ def _identity(
     except TokenRefused as error:
         _discard(state, token)
         raise refused("invalid_id_token", 400, pending.next, check=error.check) from None
-    except BaseException:
+    except Exception:  # the keys unavailable, the refusal itself: the grant goes either way
         _discard(state, token)
         raise
 

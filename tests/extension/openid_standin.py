@@ -57,6 +57,7 @@ class StandInProvider:
     reshape: Reshape | None = None  # applies to the next token response's ID token, once
     refresh_reshape: Reshape | None = None  # applies to every refresh's ID token
     jwks_fetches: int = 0
+    jwks_down: bool = False  # its key set answers 503
     authorize_requests: list[dict[str, str]] = field(default_factory=list)
     issued_id_tokens: list[str] = field(default_factory=list)
     revoked: list[str] = field(default_factory=list)
@@ -156,6 +157,8 @@ class _Handler(BaseHTTPRequestHandler):
         provider, parts = self.standin, urlsplit(self.path)
         if parts.path == "/.well-known/openid-configuration":
             self._json(200, provider.metadata())
+        elif parts.path == "/jwks" and provider.jwks_down:
+            self._json(503, {"error": "temporarily_unavailable"})
         elif parts.path == "/jwks":
             provider.jwks_fetches += 1
             self._json(200, {"keys": [key.as_dict(private=False) for key in provider.keys]})

@@ -162,6 +162,26 @@ def test_a_sign_in_that_asked_for_openid_and_got_no_id_token_is_refused(
     assert refused.status_code == 400
     assert refused.get_json() == {"reason": "missing_id_token", "check": ""}
     assert peek.login_id(client) is None
+    assert revoked_soon(provider, next(iter(provider.refresh_tokens)))
+
+
+def test_keys_that_cannot_be_fetched_are_a_503_and_the_grant_is_revoked(
+    app: Flask, provider: StandInProvider
+) -> None:
+    provider.jwks_down = True
+    client = app.test_client()
+    answer = sign_in(client, provider)
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
+    assert peek.login_id(client) is None
+    assert revoked_soon(provider, next(iter(provider.refresh_tokens)))
+
+
+def revoked_soon(provider: StandInProvider, refresh_token: str) -> bool:
+    """Wait for a revocation made in the background; tell whether it came."""
+    deadline = time.monotonic() + 10
+    while refresh_token not in provider.revoked and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return refresh_token in provider.revoked
 
 
 def test_a_sign_in_without_openid_sends_no_nonce_and_needs_no_id_token(

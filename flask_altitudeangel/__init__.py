@@ -25,6 +25,7 @@ from flask_altitudeangel._extension import AltitudeAngel, login_required
 from flask_altitudeangel._metrics import REGISTRY as METRICS
 from flask_altitudeangel._redis import connect as connect_redis
 from flask_altitudeangel._scopes import SCOPES
+from flask_altitudeangel._settings import SettingsReader
 from flask_altitudeangel._signin.redirects import own_page
 from flask_altitudeangel.errors import (
     AltitudeAngelError,
@@ -72,6 +73,7 @@ __all__ = [
     "ProtocolMessage",
     "Refresh",
     "SignInFailed",
+    "SettingsReader",
     "SignInRequired",
     "StorageUnavailable",
     "TokenFacts",

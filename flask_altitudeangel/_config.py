@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography.fernet import Fernet
-
 from flask_altitudeangel._client_key import ClientKey, read_client_key
-from flask_altitudeangel.errors import ConfigError
+from flask_altitudeangel._settings import SettingsReader, is_loopback, is_loopback_host
+
+__all__ = ["Config", "SettingsReader", "is_loopback", "is_loopback_host", "load_config"]
 
 PLATFORM_AUTH_URL = "https://auth.altitudeangel.com"
 PLATFORM_API_URL = "https://api.altitudeangel.com"
@@ -61,6 +60,8 @@ class Config:
     client_auth: str = "client_secret_post"  # or "private_key_jwt" (RFC 7523)
     client_key: ClientKey | None = None  # for private_key_jwt
     jwks_uri: str = ""  # the provider's signing keys, for ID and logout tokens; empty: none
+    redis_url: str = ""  # where the extension's state is, unless a client is given
+    redis_timeout: float = 1.0  # seconds, to connect to Redis and for each command
 
     @property
     def origin(self) -> str:
@@ -74,147 +75,49 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def is_loopback(url: str) -> bool:
-    """Tell whether ``url`` names this machine."""
-    return is_loopback_host(urlsplit(url).hostname or "")
+def _par_url(read: SettingsReader, metadata: Mapping[str, Any]) -> str:
+    offered = str(metadata.get("pushed_authorization_request_endpoint") or "")
+    explicit = read.url("AA_PAR_URL", "", allow_empty=True)
+    if not read.choice("AA_PAR", bool(offered)):
+        return ""
+    if not (explicit or offered):
+        return read.refuse("AA_PAR", "is 1, but neither AA_PAR_URL nor the metadata names one", "")
+    return explicit or offered
 
 
-def is_loopback_host(host: str) -> bool:
-    """Tell whether ``host`` only accepts connections from this machine."""
-    if host == "localhost":
-        return True
+def _client_auth(read: SettingsReader, metadata: Mapping[str, Any]) -> tuple[str, ClientKey | None]:
+    """Pick client authentication: private_key_jwt needs a key and the server's word."""
+    path = read.text("AA_CLIENT_KEY_FILE", "")
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        key = read_client_key(path) if path else None
+    except ValueError as unreadable:
+        key = read.refuse("AA_CLIENT_KEY_FILE", str(unreadable), None)
+    method = read.text("AA_CLIENT_AUTH", "auto")
+    if method == "auto":
+        offered = metadata.get("token_endpoint_auth_methods_supported") or []
+        method = "private_key_jwt" if key and "private_key_jwt" in offered else METHOD_SECRET
+    if method not in (METHOD_SECRET, "private_key_jwt"):
+        known = "must be auto, client_secret_post or private_key_jwt"
+        method = read.refuse("AA_CLIENT_AUTH", known, METHOD_SECRET)
+    if method == "private_key_jwt" and key is None and not path:
+        read.refuse("AA_CLIENT_KEY_FILE", "must name the key file private_key_jwt signs with", "")
+    return method, key
 
 
-class SettingsReader:
-    """Typed reads of settings, each error naming the setting as the operator knows it."""
+def _jwks_uri(read: SettingsReader, metadata_known: bool) -> str:
+    """Read the provider's key set URL, which a sign-in asking for ``openid`` needs.
 
-    def __init__(self, values: Mapping[str, Any], names: Mapping[str, str]) -> None:
-        self._values = values
-        self._names = names
-        self.insecure_ok = self.flag("AA_ALLOW_HTTP", False)
-
-    def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(self._names.get(key, key), problem)
-
-    def text(self, key: str, default: str) -> str:
-        value = self._values.get(key)
-        return default if value is None else str(value).strip()
-
-    def required(self, key: str, what: str) -> str:
-        value = self._values.get(key)
-        if value is None or str(value) == "":
-            raise self.fail(key, f"must be set to {what}")
-        return str(value)
-
-    def url(self, key: str, default: str, allow_empty: bool = False, base: bool = False) -> str:
-        """Read an http(s) URL; a ``base`` URL loses its trailing slash, an endpoint keeps it."""
-        value = self.text(key, default)
-        if base:
-            value = value.rstrip("/")
-        if allow_empty and value == "":
-            return value
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise self.fail(key, f"must be an http(s) URL, got {value!r}")
-        if parts.scheme == "http" and not (self.insecure_ok or is_loopback(value)):
-            raise self.fail(
-                key, "must use https unless it points at this machine (or AA_ALLOW_HTTP=1)"
-            )
-        return value
-
-    def path(self, key: str, default: str) -> str:
-        value = self.text(key, default)
-        if not value.startswith("/") or value.startswith("//"):
-            raise self.fail(key, f"must be a path on this app such as /home, got {value!r}")
-        return value
-
-    def choice(self, key: str, discovered: bool) -> bool:
-        """Read ``auto`` (what the server's metadata offers), ``1`` or ``0``."""
-        if self.text(key, "auto").lower() == "auto":
-            return discovered
-        return self.flag(key, False)
-
-    def par_url(self, metadata: Mapping[str, Any]) -> str:
-        offered = str(metadata.get("pushed_authorization_request_endpoint") or "")
-        explicit = self.url("AA_PAR_URL", "", allow_empty=True)
-        if not self.choice("AA_PAR", bool(offered)):
-            return ""
-        if not (explicit or offered):
-            raise self.fail("AA_PAR", "is 1, but neither AA_PAR_URL nor the metadata names one")
-        return explicit or offered
-
-    def client_auth(self, metadata: Mapping[str, Any]) -> tuple[str, ClientKey | None]:
-        """Pick client authentication: private_key_jwt needs a key and the server's word."""
-        path = self.text("AA_CLIENT_KEY_FILE", "")
-        try:
-            key = read_client_key(path) if path else None
-        except ValueError as problem:
-            raise self.fail("AA_CLIENT_KEY_FILE", str(problem)) from None
-        method = self.text("AA_CLIENT_AUTH", "auto")
-        if method == "auto":
-            offered = metadata.get("token_endpoint_auth_methods_supported") or []
-            method = "private_key_jwt" if key and "private_key_jwt" in offered else METHOD_SECRET
-        if method not in (METHOD_SECRET, "private_key_jwt"):
-            raise self.fail("AA_CLIENT_AUTH", "must be auto, client_secret_post or private_key_jwt")
-        if method == "private_key_jwt" and key is None:
-            raise self.fail(
-                "AA_CLIENT_KEY_FILE", "must name the key file private_key_jwt signs with"
-            )
-        return method, key
-
-    def jwks_uri(self, metadata_known: bool) -> str:
-        """Read the provider's key set URL, which a sign-in asking for ``openid`` needs.
-
-        Before the server's metadata is known, its ``jwks_uri`` may yet supply it.
-        """
-        value = self.url("AA_JWKS_URI", "", allow_empty=True)
-        if not value and metadata_known and "openid" in self.text("AA_SCOPES", "").split():
-            raise self.fail(
-                "AA_JWKS_URI", "must be set when AA_SCOPES asks for openid: ID tokens are checked"
-            )
-        return value
-
-    def flag(self, key: str, default: bool) -> bool:
-        value = self._values.get(key)
-        if isinstance(value, bool):
-            return value
-        text = ("1" if default else "0") if value is None else str(value).strip().lower()
-        if text in ("1", "true", "yes", "on"):
-            return True
-        if text in ("0", "false", "no", "off", ""):
-            return False
-        raise self.fail(key, f"must be 1 or 0, got {text!r}")
-
-    def number(self, key: str, default: float, low: float, high: float, cast: type = int) -> Any:
-        value = self._values.get(key, default)
-        try:
-            number = cast(value)
-        except (TypeError, ValueError):
-            raise self.fail(key, f"must be a number, got {value!r}") from None
-        if not low <= number <= high:
-            raise self.fail(key, f"must be between {low} and {high}, got {value}")
-        return number
-
-    def scopes(self, key: str, default: str) -> str:
-        scopes = self.text(key, default).split()
-        if not scopes or any(not s.isprintable() or '"' in s or "\\" in s for s in scopes):
-            raise self.fail(key, "must be a space-separated list of scopes")
-        return " ".join(scopes)
-
-    def fernet_keys(self, key: str) -> tuple[str, ...]:
-        value = self._values.get(key) or ()
-        items = value.split(",") if isinstance(value, str) else list(value)
-        keys = tuple(k.strip() for k in items if k.strip())
-        for fernet_key in keys:
-            try:
-                Fernet(fernet_key)
-            except ValueError:
-                raise self.fail(key, "must hold comma-separated Fernet keys") from None
-        return keys
+    Before the server's metadata is known, its ``jwks_uri`` may yet supply it.
+    """
+    value = read.url("AA_JWKS_URI", "", allow_empty=True)
+    if (
+        not value
+        and metadata_known
+        and "openid" in read.scopes("AA_SCOPES", SIGN_IN_SCOPES).split()
+    ):
+        problem = "must be set when AA_SCOPES asks for openid: ID tokens are checked"
+        return read.refuse("AA_JWKS_URI", problem, "")
+    return value
 
 
 def load_config(
@@ -223,17 +126,27 @@ def load_config(
     url_prefix: str = "",
     metadata: Mapping[str, Any] | None = None,
 ) -> Config:
-    """Read and check the settings; raise ConfigError naming the first bad one.
+    """Read and check the settings; raise one ConfigError naming every bad one.
 
     ``names`` maps a key to the name the operator set it under (an environment variable, say),
     for the error message; ``url_prefix`` is where the sign-in routes are mounted.
     """
-    read = SettingsReader(values, names or {})
+    read = SettingsReader(values, names)
+    config = read_config(read, url_prefix, metadata)
+    read.check()
+    return config
+
+
+def read_config(
+    read: SettingsReader, url_prefix: str = "", metadata: Mapping[str, Any] | None = None
+) -> Config:
+    """Read the settings through ``read``, which notes every problem (see ``read.check``)."""
     auth_url = read.url("AA_AUTH_URL", PLATFORM_AUTH_URL, base=True)
     endpoints = {key: read.url(key, auth_url + path) for key, path in PLATFORM_PATHS.items()}
-    redirect_uri = read.url("AA_REDIRECT_URI", "")
+    registered = read.required("AA_REDIRECT_URI", "the callback URL registered for this app")
+    redirect_uri = read.url("AA_REDIRECT_URI", "") if registered else ""
     meta = dict(metadata or {})
-    client_auth, client_key = read.client_auth(meta)
+    client_auth, client_key = _client_auth(read, meta)
     # Before the server's metadata is known (metadata None), a key may yet be the way in.
     secret_optional = client_auth == "private_key_jwt" or (metadata is None and client_key)
     return Config(
@@ -254,7 +167,9 @@ def load_config(
         client_scopes=read.scopes("AA_CLIENT_SCOPES", CLIENT_SCOPES),
         redirect_uri=redirect_uri,
         post_logout_redirect_uri=read.url(
-            "AA_POST_LOGOUT_REDIRECT_URI", origin_of(redirect_uri) + url_prefix + "/signed-out"
+            "AA_POST_LOGOUT_REDIRECT_URI",
+            origin_of(redirect_uri) + url_prefix + "/signed-out" if redirect_uri else "",
+            allow_empty=not redirect_uri,  # its default needs AA_REDIRECT_URI, named already
         ),
         issuer=read.text("AA_ISSUER", auth_url).rstrip("/"),
         require_iss=read.flag("AA_REQUIRE_ISS", False),
@@ -270,8 +185,10 @@ def load_config(
         after_sign_in=read.path("AA_AFTER_SIGN_IN", "/"),
         metadata=meta,
         dpop=read.choice("AA_DPOP", "ES256" in meta.get("dpop_signing_alg_values_supported", [])),
-        par_url=read.par_url(meta),
+        par_url=_par_url(read, meta),
         client_auth=client_auth,
         client_key=client_key,
-        jwks_uri=read.jwks_uri(metadata is not None),
+        jwks_uri=_jwks_uri(read, metadata is not None),
+        redis_url=read.redis_url("AA_REDIS_URL", ""),
+        redis_timeout=read.redis_timeout("AA_REDIS_TIMEOUT"),
     )

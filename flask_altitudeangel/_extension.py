@@ -11,7 +11,7 @@ from flask import Flask, current_app, url_for
 
 from flask_altitudeangel import _session
 from flask_altitudeangel._api import ApiClient, pool
-from flask_altitudeangel._config import PLATFORM_AUTH_URL, Config, SettingsReader, load_config
+from flask_altitudeangel._config import Config, SettingsReader, load_config, read_config
 from flask_altitudeangel._crypto import Cipher
 from flask_altitudeangel._discovery import fetch_metadata, settings_from
 from flask_altitudeangel._id_token import IdTokenChecker
@@ -64,10 +64,13 @@ class AltitudeAngel:
         """Read and check the settings, connect, and mount the sign-in routes.
 
         ``setting_names`` (given to the constructor) maps ``AA_*`` keys to the names the
-        operator set them under, for error messages. Raises ConfigError naming a bad setting.
+        operator set them under, for error messages. Raises one ConfigError naming every bad
+        setting, before any call to the network.
         """
-        config = _configure(app.config, self._names, self._url_prefix)
-        client = redis or self._redis or _connect(app)
+        client = redis if redis is not None else self._redis
+        config = _configure(app.config, self._names, self._url_prefix, client is not None)
+        if client is None:
+            client = _connect(config)
         cipher = Cipher(config.token_encryption_keys, str(app.config.get("SECRET_KEY") or ""))
         oauth = OAuthClient(config, app)
         secure = bool(app.config.get("SESSION_COOKIE_SECURE"))
@@ -156,26 +159,27 @@ def login_required(view: Callable[P, T]) -> Callable[P, T]:
     return guarded
 
 
-def _configure(values: Mapping[str, Any], names: Mapping[str, str] | None, prefix: str) -> Config:
-    """Read the server's metadata, then the settings, which win over what it says."""
+def _configure(
+    values: Mapping[str, Any], names: Mapping[str, str] | None, prefix: str, redis_given: bool
+) -> Config:
+    """Check every setting, then read the server's metadata; the settings win over what it says."""
+    read = SettingsReader(values, names)
+    settings = read_config(read, prefix)
+    if not (redis_given or settings.redis_url):
+        read.refuse("AA_REDIS_URL", "must be set, or a Redis client given to init_app", "")
+    discovery = read.flag("AA_DISCOVERY", True)
+    read.check()  # every problem at once, before anything waits on the network
     given = {key: value for key, value in values.items() if key.startswith("AA_")}
-    read = SettingsReader(given, names or {})
     metadata: dict[str, Any] = {}  # known: none, until read
-    if read.flag("AA_DISCOVERY", True):
-        auth_url = read.url("AA_AUTH_URL", PLATFORM_AUTH_URL, base=True)
-        timeout = read.number("AA_HTTP_CONNECT_TIMEOUT", 3, 0.1, 30, float) + read.number(
-            "AA_HTTP_READ_TIMEOUT", 10, 0.1, 60, float
-        )
-        metadata = fetch_metadata(auth_url, timeout)  # {} for the platform: its documented paths
+    if discovery:
+        timeout = settings.http_connect_timeout + settings.http_read_timeout
+        metadata = fetch_metadata(settings.auth_url, timeout)  # {} for the platform
     return load_config({**settings_from(metadata, given), **given}, names, prefix, metadata)
 
 
-def _connect(app: Flask) -> Any:
-    url = app.config.get("AA_REDIS_URL")
-    if not url:
-        raise ConfigError("AA_REDIS_URL", "must be set, or a Redis client given to init_app")
+def _connect(config: Config) -> Any:
     try:
-        return connect(str(url), float(app.config.get("AA_REDIS_TIMEOUT", 1)))
+        return connect(config.redis_url, config.redis_timeout)
     except ValueError as error:
         raise ConfigError("AA_REDIS_URL", f"is not a Redis URL: {error}") from None
 

@@ -17,10 +17,14 @@ from werkzeug.wrappers import Response
 
 
 class ConfigError(ValueError):
-    """A setting is missing or malformed; the message names it."""
+    """Settings are missing or malformed; the message names each, with what is wrong with it.
 
-    def __init__(self, name: str, problem: str) -> None:
-        super().__init__(f"{name} {problem}")
+    ``name`` is the first setting named, ``problems`` every (setting, problem) pair found.
+    """
+
+    def __init__(self, name: str, problem: str, *more: tuple[str, str]) -> None:
+        self.problems = ((name, problem), *more)
+        super().__init__("; ".join(f"{each} {what}" for each, what in self.problems))
         self.name = name
 
 

@@ -10,17 +10,14 @@ from flask import Flask, Response, request
 
 from altitudeangel_sandbox import assets
 from altitudeangel_sandbox.admin import clients as admin_clients
-from altitudeangel_sandbox.admin import endpoints as admin
-from altitudeangel_sandbox.api import mapdata, userinfo
-from altitudeangel_sandbox.api import reports as flights
+from altitudeangel_sandbox.admin import endpoints as admin_endpoints
+from altitudeangel_sandbox.api import mapdata, reports, userinfo
 from altitudeangel_sandbox.api.report_store import FlightReports
 from altitudeangel_sandbox.api.seed import seed_reports
-from altitudeangel_sandbox.context import Services, services
 from altitudeangel_sandbox.errors import register_error_handlers
 from altitudeangel_sandbox.faults import Faults, drip_if_noted
 from altitudeangel_sandbox.metrics import Metrics
-from altitudeangel_sandbox.oauth import authorize, end_session, login, metadata, par
-from altitudeangel_sandbox.oauth import token as token_views
+from altitudeangel_sandbox.oauth import authorize, end_session, login, metadata, par, token
 from altitudeangel_sandbox.oauth.access_tokens import AccessTokens
 from altitudeangel_sandbox.oauth.assertions import PrivateKeyJWT
 from altitudeangel_sandbox.oauth.clients import PRIVATE_KEY_JWT, ClientDefaults
@@ -30,15 +27,18 @@ from altitudeangel_sandbox.oauth.dpop.policy import Proofs, nonce_giver
 from altitudeangel_sandbox.oauth.par_store import PushedRequests
 from altitudeangel_sandbox.oauth.refresh_tokens import RefreshTokens
 from altitudeangel_sandbox.oauth.registry import Registry
-from altitudeangel_sandbox.oauth.server import init_authorization_server
+from altitudeangel_sandbox.oauth.server import SandboxAuthorizationServer, init_authorization_server
 from altitudeangel_sandbox.oauth.signing import load_signing_key
 from altitudeangel_sandbox.settings import Settings, load_settings
+from altitudeangel_sandbox.state import SandboxState, current_sandbox
 from altitudeangel_sandbox.store import connect
+
+__all__ = ["SandboxState", "create_app", "current_sandbox"]
 
 API_BLUEPRINTS = {"flights", "mapdata", "userinfo"}
 
 
-def build_services(settings: Settings) -> Services:
+def build_state(settings: Settings) -> SandboxState:
     """Connect to Redis and build the one owner of each piece of state."""
     db = connect(settings.redis_url)
     family_ttl = max(settings.access_token_ttl, settings.refresh_token_ttl)
@@ -49,9 +49,9 @@ def build_services(settings: Settings) -> Services:
         assertions=not settings.documented_only,
     )
     registry = Registry.load(settings.registry_path, defaults, db)
-    reports = FlightReports(db)
-    seed_reports(db, reports, set(registry.users))
-    return Services(
+    flight_reports = FlightReports(db)
+    seed_reports(db, flight_reports, set(registry.users))
+    return SandboxState(
         settings=settings,
         db=db,
         registry=registry,
@@ -61,9 +61,10 @@ def build_services(settings: Settings) -> Services:
         consents=Consents(db),
         pushed=PushedRequests(db, settings.par_ttl),
         proofs=Proofs(db, settings),
-        reports=reports,
+        reports=flight_reports,
         faults=Faults(db, settings.faults),
         metrics=Metrics(),
+        server=SandboxAuthorizationServer(),
     )
 
 
@@ -81,14 +82,23 @@ def configure(app: Flask, settings: Settings, config: Mapping[str, Any]) -> None
     app.config.update({k: v for k, v in config.items() if not k.startswith("SANDBOX_")})
 
 
-def register_blueprints(app: Flask, settings: Settings) -> None:
+def register_authorization_server(app: Flask, state: SandboxState) -> None:
+    """Bind the authorization server with its grants, endpoints and client authentication."""
+    server = init_authorization_server(app, state)
+    server.register_endpoint(end_session.SandboxEndSession)
+    server.register_client_auth_method(PRIVATE_KEY_JWT, PrivateKeyJWT())
+    server.register_hook("before_get_authorization_grant", par.use_pushed_parameters)
+
+
+def register_blueprints(app: Flask, state: SandboxState) -> None:
     """Mount every endpoint this mode offers at this mode's paths."""
+    settings = state.settings
     app.register_blueprint(authorize.create_blueprint(settings.paths))
-    app.register_blueprint(token_views.create_blueprint(settings))
+    app.register_blueprint(token.create_blueprint(settings))
     app.register_blueprint(userinfo.create_blueprint(settings.paths))
-    app.register_blueprint(flights.create_blueprint(settings))
-    app.register_blueprint(app.extensions["sandbox"].metrics.blueprint())
-    for module in (login, mapdata, admin, admin_clients, assets):
+    app.register_blueprint(reports.create_blueprint(settings))
+    app.register_blueprint(state.metrics.blueprint())
+    for module in (login, mapdata, admin_endpoints, admin_clients, assets):
         app.register_blueprint(module.bp)
     # Discovery, logout and pushed requests are not in the platform's public documents.
     if not settings.documented_only:
@@ -100,9 +110,16 @@ def register_blueprints(app: Flask, settings: Settings) -> None:
 def count_api_requests(response: Response) -> Response:
     """Count each resource API request by URL rule and status."""
     if request.blueprint in API_BLUEPRINTS and request.url_rule is not None:
-        counter = services().metrics.api_requests
+        counter = current_sandbox().metrics.api_requests
         counter.labels(request.url_rule.rule, str(response.status_code)).inc()
     return response
+
+
+def register_hooks(app: Flask, state: SandboxState) -> None:
+    """Count API requests, drip a noted fault's body, and hand out DPoP nonces."""
+    app.after_request(count_api_requests)
+    app.after_request(drip_if_noted)
+    app.after_request(nonce_giver(state.proofs))
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -111,14 +128,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = load_settings({**os.environ, **config})
     app = Flask(__name__, static_url_path="/sandbox/static")
     configure(app, settings, config)
-    app.extensions["sandbox"] = build_services(settings)
-    server = init_authorization_server(app, app.extensions["sandbox"])
-    server.register_endpoint(end_session.SandboxEndSession)
-    server.register_client_auth_method(PRIVATE_KEY_JWT, PrivateKeyJWT())
-    server.register_hook("before_get_authorization_grant", par.use_pushed_parameters)
-    register_blueprints(app, settings)
+    state = build_state(settings)
+    state.init_app(app)
+    register_authorization_server(app, state)
+    register_blueprints(app, state)
     register_error_handlers(app)
-    app.after_request(count_api_requests)
-    app.after_request(drip_if_noted)
-    app.after_request(nonce_giver(app.extensions["sandbox"].proofs))
+    register_hooks(app, state)
     return app

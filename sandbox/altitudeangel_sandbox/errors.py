@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from altitudeangel_sandbox.api.report_input import InvalidInput
-from altitudeangel_sandbox.context import services
+from altitudeangel_sandbox.state import current_sandbox
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def invalid_request(fields: dict[str, str]) -> tuple[Response, int]:
 
 def _wants_page() -> bool:
     path = request.path
-    paths = services().settings.paths
+    paths = current_sandbox().settings.paths
     pages = (paths.authorize, paths.end_session)
     return path == "/" or path.startswith(PAGE_PREFIXES) or path in pages
 

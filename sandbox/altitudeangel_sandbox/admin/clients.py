@@ -7,8 +7,8 @@ from flask import Blueprint, Response, jsonify
 from altitudeangel_sandbox.admin.client_input import parse_client, parse_jwks
 from altitudeangel_sandbox.admin.endpoints import json_object, require_admin_secret
 from altitudeangel_sandbox.api.report_input import InvalidInput
-from altitudeangel_sandbox.context import services
 from altitudeangel_sandbox.errors import api_error
+from altitudeangel_sandbox.state import current_sandbox
 
 bp = Blueprint("admin_clients", __name__, url_prefix="/_sandbox")
 bp.before_request(require_admin_secret)
@@ -17,7 +17,7 @@ bp.before_request(require_admin_secret)
 @bp.post("/clients")
 def register_client() -> tuple[Response, int]:
     """Register a whole new client for a week; answer with its registration and secret."""
-    registry = services().registry
+    registry = current_sandbox().registry
     record, secret = parse_client(json_object(), registry.scopes)
     if not registry.register(record):
         return api_error(409, "conflict", "A client with this client_id exists already.")
@@ -30,7 +30,7 @@ def register_client() -> tuple[Response, int]:
 @bp.put("/clients/<client_id>/jwks")
 def register_jwks(client_id: str) -> tuple[Response, int]:
     """Register the JWK Set a client's private_key_jwt assertions are verified with."""
-    registry = services().registry
+    registry = current_sandbox().registry
     client = registry.client(client_id)
     if client is None:
         return api_error(404, "not_found", "No such client.")

@@ -9,7 +9,6 @@ from flask import Blueprint, Response, abort, jsonify, request
 
 from altitudeangel_sandbox.admin.client_input import is_redirect_uri
 from altitudeangel_sandbox.api.report_input import InvalidInput
-from altitudeangel_sandbox.context import services
 from altitudeangel_sandbox.errors import api_error
 from altitudeangel_sandbox.faults import (
     KINDS,
@@ -20,6 +19,7 @@ from altitudeangel_sandbox.faults import (
     Fault,
 )
 from altitudeangel_sandbox.oauth.clients import POST_LOGOUT_REDIRECT_URIS, REDIRECT_URIS
+from altitudeangel_sandbox.state import current_sandbox
 
 bp = Blueprint("admin", __name__, url_prefix="/_sandbox")
 
@@ -32,7 +32,7 @@ URI_KINDS = {
 @bp.before_request
 def require_admin_secret() -> tuple[Response, int] | None:
     """Hide the admin API without a configured secret; refuse callers without it."""
-    secret = services().settings.admin_secret
+    secret = current_sandbox().settings.admin_secret
     if not secret:
         abort(404)
     given = request.headers.get("X-Sandbox-Admin", "")
@@ -53,7 +53,7 @@ def json_object() -> dict[str, Any]:
 def add_redirect_uri() -> tuple[Response, int]:
     """Register one more exact redirect URI and/or post-logout redirect URI for a client."""
     body = json_object()
-    registry = services().registry
+    registry = current_sandbox().registry
     fields = {}
     if registry.client(str(body.get("client_id", ""))) is None:
         fields["client_id"] = "is not a registered client"
@@ -98,7 +98,7 @@ def _parse_fault(body: dict[str, Any]) -> tuple[str, Fault, int]:
 @bp.route("/faults", methods=["GET", "POST", "DELETE"])
 def faults() -> Response | tuple[Response, int]:
     """Queue a fault (POST), list the queue (GET) or clear it (DELETE)."""
-    queue = services().faults
+    queue = current_sandbox().faults
     if not queue.enabled:
         return api_error(404, "not_found", "Fault injection is off: start with SANDBOX_FAULTS=1.")
     if request.method == "DELETE":

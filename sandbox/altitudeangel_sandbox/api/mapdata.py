@@ -12,7 +12,7 @@ from altitudeangel_sandbox.api.mapfeatures import AIR_FEATURES, GROUND_FEATURES
 from altitudeangel_sandbox.api.report_features import is_current, report_feature
 from altitudeangel_sandbox.api.report_input import InvalidInput
 from altitudeangel_sandbox.api.resource import current_token, require_token, token_user
-from altitudeangel_sandbox.context import services
+from altitudeangel_sandbox.state import current_sandbox
 
 bp = Blueprint("mapdata", __name__)
 
@@ -60,7 +60,7 @@ def geojson() -> Response:
         candidates += AIR_FEATURES
     user = token_user()
     if user is not None:
-        state = services()
+        state = current_sandbox()
         reports = filter(is_current, state.reports.all(user.username))
         extras = not state.settings.documented_only
         candidates += [report_feature(report, sandbox_fields=extras) for report in reports]

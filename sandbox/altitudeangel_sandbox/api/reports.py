@@ -8,9 +8,9 @@ from flask import Blueprint, Response, jsonify, request
 
 from altitudeangel_sandbox.api.report_input import InvalidInput, parse_report
 from altitudeangel_sandbox.api.resource import current_user, require_token
-from altitudeangel_sandbox.context import services
 from altitudeangel_sandbox.errors import api_error, invalid_request
 from altitudeangel_sandbox.settings import Settings
+from altitudeangel_sandbox.state import current_sandbox
 
 SCOPE = "manage_flightreports"
 MAX_PER_PAGE = 100
@@ -36,14 +36,14 @@ def _paging() -> tuple[int, int]:
 def list_reports() -> Response:
     """List the user's reports, newest start first, a page at a time."""
     page, per_page = _paging()
-    items, total = services().reports.page(current_user().username, page, per_page)
+    items, total = current_sandbox().reports.page(current_user().username, page, per_page)
     return jsonify({"items": items, "page": page, "per_page": per_page, "total": total})
 
 
 @require_token(SCOPE, user=True)
 def get_report(flight_id: str) -> Response | tuple[Response, int]:
     """Return one of the user's reports; another user's is as unknown as a missing one."""
-    report = services().reports.get(current_user().username, flight_id)
+    report = current_sandbox().reports.get(current_user().username, flight_id)
     if report is None:
         return api_error(404, "not_found", "No such flight report.")
     return jsonify(report)
@@ -56,14 +56,14 @@ def create_report() -> tuple[Response, int]:
     if body is None:
         return invalid_request({"body": "must be a JSON object (Content-Type: application/json)"})
     fields = parse_report(body)
-    report = services().reports.create(current_user().username, fields)
+    report = current_sandbox().reports.create(current_user().username, fields)
     return jsonify({"flightId": report["flightId"]}), 201
 
 
 @require_token(SCOPE, user=True)
 def complete_report(flight_id: str) -> Response | tuple[Response, int]:
     """Complete (end) a report; completing it again is a conflict."""
-    reports = services().reports
+    reports = current_sandbox().reports
     username = current_user().username
     if reports.get(username, flight_id) is None:
         return api_error(404, "not_found", "No such flight report.")

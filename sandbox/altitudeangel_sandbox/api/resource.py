@@ -19,26 +19,26 @@ from altitudeangel_sandbox.api.token_validators import (
     SandboxTokenValidator,
     TokenProblem,
 )
-from altitudeangel_sandbox.context import services
 from altitudeangel_sandbox.faults import fault_response
 from altitudeangel_sandbox.oauth.access_tokens import AccessToken
 from altitudeangel_sandbox.oauth.dpop.proof import ALGORITHMS
 from altitudeangel_sandbox.oauth.registry import User
+from altitudeangel_sandbox.state import SandboxState, current_sandbox
 
 View = TypeVar("View", bound=Callable[..., Any])
 ALGS = " ".join(ALGORITHMS)
 
 
-def challenge(error: OAuth2Error) -> tuple[str, int]:
+def challenge(state: SandboxState, error: OAuth2Error) -> tuple[str, int]:
     """Return the WWW-Authenticate challenge and status for ``error`` (RFC 6750 §3, RFC 9449 §7)."""
-    proofs = services().proofs
+    proofs = state.proofs
     description = error.get_error_description() or ""
     if isinstance(error, MissingAuthorizationError | UnsupportedTokenTypeError):
         # RFC 6750 §3.1: a request without credentials gets a bare challenge.
         return (f'DPoP algs="{ALGS}"' if proofs.required else BEARER), 401
     scheme = getattr(error, "scheme", BEARER)
     if isinstance(error, MissingScopeError):
-        status = 403 if services().settings.generic else 401
+        status = 403 if state.settings.generic else 401
         found = f'{scheme} error="insufficient_scope", scope="{error.needed}"'
     else:
         status = 401
@@ -51,9 +51,10 @@ class SandboxProtector(ResourceProtector):
 
     def raise_error_response(self, error: OAuth2Error) -> NoReturn:
         """Raise the HTTP answer for ``error`` with the right WWW-Authenticate challenge."""
-        found, status = challenge(error)
+        state = current_sandbox()
+        found, status = challenge(state, error)
         if isinstance(error, MissingAuthorizationError | UnsupportedTokenTypeError):
-            scheme = DPOP if services().proofs.required else BEARER
+            scheme = DPOP if state.proofs.required else BEARER
             description = f"A {scheme} token is required."
             body = {"error": "missing_token", "error_description": description}
         else:
@@ -76,7 +77,7 @@ def require_token(*scopes: str, target: str = "api", user: bool = False) -> Call
     def decorator(view: View) -> View:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            fault = services().faults.take_unless_drip(target)
+            fault = current_sandbox().faults.take_unless_drip(target)
             if fault is not None:
                 return fault_response(fault, " ".join(scopes))
             try:
@@ -101,7 +102,7 @@ def token_user() -> User | None:
     token = current_token()
     if not token.for_user:
         return None
-    user = services().registry.user_by_aa_id(token.subject)
+    user = current_sandbox().registry.user_by_aa_id(token.subject)
     if user is None:  # the registry changed since the token was issued
         protector.raise_error_response(TokenProblem("The token's user no longer exists."))
     return user

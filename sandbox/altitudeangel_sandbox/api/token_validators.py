@@ -8,9 +8,9 @@ from authlib.oauth2.rfc6749 import OAuth2Error, UnsupportedTokenTypeError
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError, InvalidTokenError
 from flask import request
 
-from altitudeangel_sandbox.context import services
-from altitudeangel_sandbox.oauth.access_tokens import AccessToken
+from altitudeangel_sandbox.oauth.access_tokens import AccessToken, AccessTokens
 from altitudeangel_sandbox.oauth.dpop.proof import DPoPError
+from altitudeangel_sandbox.state import SandboxState, current_sandbox
 
 BEARER = "Bearer"
 DPOP = "DPoP"
@@ -44,13 +44,13 @@ class ProofProblem(OAuth2Error):
         self.error = problem.error
 
 
-def check_live(token: AccessToken | None, scheme: str) -> AccessToken:
+def check_live(tokens: AccessTokens, token: AccessToken | None, scheme: str) -> AccessToken:
     """Check the token is genuine, unexpired to the second, and not revoked."""
     if token is None:
         raise TokenProblem("The access token is malformed or not signed by this server.", scheme)
     if token.is_expired():
         raise TokenProblem("The access token has expired.", scheme)
-    if services().access_tokens.is_revoked(token):
+    if tokens.is_revoked(token):
         raise TokenProblem("The access token was revoked.", scheme)
     return token
 
@@ -68,13 +68,13 @@ class SandboxTokenValidator(BearerTokenValidator):
 
     def authenticate_token(self, token_string: str) -> AccessToken | None:
         """Return the token if it is genuine, whatever its state."""
-        return services().access_tokens.read(token_string)
+        return current_sandbox().access_tokens.read(token_string)
 
     def validate_token(
         self, token: AccessToken | None, scopes: list[str], request: Any, user: bool = False
     ) -> None:
         """Check the token; one bound to a DPoP key is no Bearer token (RFC 9449 §7.2)."""
-        live = check_live(token, BEARER)
+        live = check_live(current_sandbox().access_tokens, token, BEARER)
         if live.jkt is not None:
             raise TokenProblem("This token is DPoP-bound: send it as DPoP, with a proof.", DPOP)
         check_grant(live, scopes, user, BEARER)
@@ -89,19 +89,19 @@ class DPoPTokenValidator(SandboxTokenValidator):
         self, token: AccessToken | None, scopes: list[str], request: Any, user: bool = False
     ) -> None:
         """Check the token, then the proof with its ``ath``, then the key, then the scope."""
-        if not services().proofs.offered:
+        state = current_sandbox()
+        if not state.proofs.offered:
             raise UnsupportedTokenTypeError()
-        live = check_live(token, DPOP)
+        live = check_live(state.access_tokens, token, DPOP)
         if live.jkt is None:
             raise TokenProblem("This is a Bearer token: send it as Bearer.", DPOP)
-        if request_proof_key() != live.jkt:
+        if request_proof_key(state) != live.jkt:
             raise ProofProblem(DPoPError("The DPoP proof is not signed by the token's key."))
         check_grant(live, scopes, user, DPOP)
 
 
-def request_proof_key() -> str:
+def request_proof_key(state: SandboxState) -> str:
     """Verify the request's proof for the presented token; return its key's thumbprint."""
-    state = services()
     access_token = request.headers.get("Authorization", "").split(None, 1)[-1]
     urls = [request.base_url, state.settings.url(request.path)]
     try:

@@ -13,8 +13,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from altitudeangel_sandbox.context import services
 from altitudeangel_sandbox.oauth.clients import PRIVATE_KEY_JWT, Client
+from altitudeangel_sandbox.state import current_sandbox
 from altitudeangel_sandbox.store import key
 
 # Asymmetric only: the client's registered keys are public keys.
@@ -34,7 +34,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
 
     def get_audiences(self) -> list[str]:
         """Accept the issuer, the token endpoint, and at PAR or revocation that endpoint's URL."""
-        settings = services().settings
+        settings = current_sandbox().settings
         audiences = [settings.issuer, settings.url(settings.paths.token)]
         if request.path in (settings.paths.par, settings.paths.revoke):
             audiences.append(settings.url(request.path))
@@ -69,4 +69,4 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
             "assertion-jti", str(claims["sub"]), hashlib.sha256(str(jti).encode()).hexdigest()
         )
         ttl = max(1, int(claims["exp"] - time.time()) + LEEWAY)
-        return bool(services().db.set(name, "1", nx=True, ex=ttl))
+        return bool(current_sandbox().db.set(name, "1", nx=True, ex=ttl))

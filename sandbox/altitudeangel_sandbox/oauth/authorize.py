@@ -17,13 +17,13 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 from wtforms import SubmitField
 
-from altitudeangel_sandbox.context import services
 from altitudeangel_sandbox.oauth.clients import Client
 from altitudeangel_sandbox.oauth.grants import AuthorizationCodeGrant
 from altitudeangel_sandbox.oauth.login import LogoutForm, signed_in_user
 from altitudeangel_sandbox.oauth.registry import User
-from altitudeangel_sandbox.oauth.server import Issuer, authorization_server
+from altitudeangel_sandbox.oauth.server import Issuer
 from altitudeangel_sandbox.settings import Paths
+from altitudeangel_sandbox.state import SandboxState, current_sandbox
 
 
 class ConsentForm(FlaskForm):
@@ -38,9 +38,8 @@ def error_page(message: str) -> tuple[str, int]:
     return render_template("sandbox/error.html", title="Authorization failed", message=message), 400
 
 
-def authorization_request() -> MultiDict[str, str] | tuple[str, int]:
+def authorization_request(state: SandboxState) -> MultiDict[str, str] | tuple[str, int]:
     """Return the request's parameters: the pushed ones when it names a request_uri (RFC 9126)."""
-    state = services()
     if state.settings.documented_only or "request_uri" not in request.args:
         return request.args
     pushed = state.pushed.find(request.args["request_uri"], request.args.get("client_id"))
@@ -50,12 +49,12 @@ def authorization_request() -> MultiDict[str, str] | tuple[str, int]:
     return MultiDict(pushed.params)
 
 
-def requesting_client(params: MultiDict[str, str]) -> Client | tuple[str, int]:
+def requesting_client(state: SandboxState, params: MultiDict[str, str]) -> Client | tuple[str, int]:
     """Return the client if it exists and named one of its redirect URIs; else an error page."""
     for name in ("client_id", "redirect_uri"):
         if len(params.getlist(name)) > 1:
             return error_page(f"The request repeats the {name} parameter.")
-    client = services().registry.client(params.get("client_id"))
+    client = state.registry.client(params.get("client_id"))
     if client is None:
         return error_page("The application is not registered with this server (unknown client_id).")
     redirect_uri = params.get("redirect_uri")
@@ -66,17 +65,19 @@ def requesting_client(params: MultiDict[str, str]) -> Client | tuple[str, int]:
     return client
 
 
-def must_push(client: Client) -> bool:
+def must_push(state: SandboxState, client: Client) -> bool:
     """Return whether this plain (not pushed) request should have been pushed first."""
-    settings = services().settings
+    settings = state.settings
     if settings.documented_only or "pushed_request" in g:
         return False
     return settings.require_par or client.require_pushed_authorization_requests
 
 
-def error_redirect(error: OAuth2Error, params: MultiDict[str, str]) -> Response:
+def error_redirect(
+    state: SandboxState, error: OAuth2Error, params: MultiDict[str, str]
+) -> Response:
     """Send an OAuth error back to the client's verified redirect URI, with ``iss``."""
-    server = authorization_server()
+    server = state.server
     if error.redirect_uri is None:
         error.redirect_uri = params["redirect_uri"]
     if error.state is None:
@@ -84,65 +85,65 @@ def error_redirect(error: OAuth2Error, params: MultiDict[str, str]) -> Response:
     if isinstance(error, UnsupportedResponseTypeError):
         error.description = "Only response_type=code is supported."
     response: Response = server.handle_error_response(None, error)
-    Issuer(services()).add_issuer_parameter(server, response)
+    Issuer(state.settings).add_issuer_parameter(server, response)
     return response
 
 
-def issue_code(grant: AuthorizationCodeGrant, user: User | None) -> ResponseReturnValue:
-    """Redirect back with a code for ``user``, or with access_denied when ``user`` is None."""
+def issue_code(
+    state: SandboxState, grant: AuthorizationCodeGrant, user: User
+) -> ResponseReturnValue:
+    """Redirect back with a code for ``user``."""
     pushed = g.get("pushed_request")
-    if pushed is not None and not services().pushed.spend(pushed):
+    if pushed is not None and not state.pushed.spend(pushed):
         return error_page("The request_uri was already used. Start again from the application.")
-    server = authorization_server()
-    response: Response = server.create_authorization_response(grant=grant, grant_user=user)
+    response: Response = state.server.create_authorization_response(grant=grant, grant_user=user)
     return response
 
 
-def decline(params: MultiDict[str, str]) -> ResponseReturnValue:
+def decline(state: SandboxState, params: MultiDict[str, str]) -> ResponseReturnValue:
     """Redirect back with access_denied and the request's state, pushed or not (§4.1.2.1)."""
     pushed = g.get("pushed_request")
-    if pushed is not None and not services().pushed.spend(pushed):
+    if pushed is not None and not state.pushed.spend(pushed):
         return error_page("The request_uri was already used. Start again from the application.")
-    return error_redirect(AccessDeniedError(), params)
+    return error_redirect(state, AccessDeniedError(), params)
 
 
 def authorize() -> ResponseReturnValue:
     """Validate the request, then sign in, then consent (unless remembered), then redirect."""
-    params = authorization_request()
+    state = current_sandbox()
+    params = authorization_request(state)
     if not isinstance(params, MultiDict):
         return params
-    client = requesting_client(params)
+    client = requesting_client(state, params)
     if not isinstance(client, Client):
         return client
-    if must_push(client):
+    if must_push(state, client):
         refusal = InvalidRequestError("This application must push its authorization requests.")
-        return error_redirect(refusal, params)
-    user = signed_in_user()
+        return error_redirect(state, refusal, params)
+    user = signed_in_user(state)
     try:
-        grant = authorization_server().get_consent_grant(end_user=user)
+        grant = state.server.get_consent_grant(end_user=user)
     except OAuth2Error as error:
-        return error_redirect(error, params)
+        return error_redirect(state, error, params)
     if user is None:
         return redirect(url_for("login.login") + "?" + urlencode({"next": request.full_path}))
     scope = grant.request.scope
-    consents = services().consents
     if request.method == "GET":
         asked = params.get("prompt") == "consent"
-        if not asked and consents.remembered(user.username, client.client_id, scope):
-            return issue_code(grant, user)
-        return consent_page(client, user, scope)
+        if not asked and state.consents.remembered(user.username, client.client_id, scope):
+            return issue_code(state, grant, user)
+        return consent_page(state.registry.scopes, client, user, scope)
     form = ConsentForm()
     if not form.validate_on_submit():
         return error_page("The consent form expired. Start signing in again from the application.")
     if not form.allow.data:
-        return decline(params)
-    consents.remember(user.username, client.client_id, scope)
-    return issue_code(grant, user)
+        return decline(state, params)
+    state.consents.remember(user.username, client.client_id, scope)
+    return issue_code(state, grant, user)
 
 
-def consent_page(client: Client, user: User, scope: str) -> str:
+def consent_page(descriptions: dict[str, str], client: Client, user: User, scope: str) -> str:
     """Ask the user to allow the client the requested scopes."""
-    descriptions = services().registry.scopes
     scopes = [(name, descriptions.get(name, name)) for name in scope.split()]
     logout = LogoutForm(next=request.full_path)
     return render_template(

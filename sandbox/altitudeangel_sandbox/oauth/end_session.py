@@ -11,11 +11,10 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField
 
-from altitudeangel_sandbox.context import services
 from altitudeangel_sandbox.oauth.clients import Client
 from altitudeangel_sandbox.oauth.registry import User
-from altitudeangel_sandbox.oauth.server import authorization_server
 from altitudeangel_sandbox.settings import Paths
+from altitudeangel_sandbox.state import SandboxState, current_sandbox
 
 PARAMETERS = ("client_id", "id_token_hint", "post_logout_redirect_uri", "state")
 
@@ -27,7 +26,7 @@ class SandboxEndSession(EndSessionEndpoint):
         """Accept a token this sandbox issued, expired or not; name its client as ``aud``."""
         # The sandbox issues no ID tokens. Its access tokens name the client in client_id,
         # where Authlib reads an ID token's aud, so the hint is mapped onto that shape.
-        token = services().access_tokens.read(id_token_hint)
+        token = current_sandbox().access_tokens.read(id_token_hint)
         if token is None:
             raise InvalidRequestError("The id_token_hint was not issued by this server.")
         return {"aud": token.client_id, "sub": token.subject, "sid": token.family}
@@ -63,13 +62,13 @@ class EndSessionForm(FlaskForm):
     stay = SubmitField("Stay signed in")
 
 
-def _count(outcome: str) -> None:
-    services().metrics.end_session_requests.labels(outcome).inc()
+def _count(state: SandboxState, outcome: str) -> None:
+    state.metrics.end_session_requests.labels(outcome).inc()
 
 
-def error_page(message: str) -> tuple[str, int]:
+def error_page(state: SandboxState, message: str) -> tuple[str, int]:
     """Render the sandbox's own error page: never redirect to an unverified URI."""
-    _count("invalid_request")
+    _count(state, "invalid_request")
     return render_template("sandbox/error.html", title="Sign-out failed", message=message), 400
 
 
@@ -87,16 +86,16 @@ def request_problem(validated: EndSessionRequest) -> str | None:
     return None
 
 
-def finish(validated: EndSessionRequest, outcome: str) -> ResponseReturnValue:
+def finish(state: SandboxState, validated: EndSessionRequest, outcome: str) -> ResponseReturnValue:
     """End the session and redirect, or say so on a page when there is nowhere to go."""
-    _count(outcome)
-    response = authorization_server().create_endpoint_response("end_session", validated)
+    _count(state, outcome)
+    response = state.server.create_endpoint_response("end_session", validated)
     return response or render_template("sandbox/signed_out.html", client=validated.client)
 
 
-def confirm_page(client: Client, user: User) -> tuple[str, int]:
+def confirm_page(state: SandboxState, client: Client, user: User) -> tuple[str, int]:
     """Ask the signed-in user whether to sign out."""
-    _count("confirm")
+    _count(state, "confirm")
     given = {name: request.values.get(name) for name in PARAMETERS}
     form = EndSessionForm(formdata=None, data=given)
     action = url_for("end_session.end_session")
@@ -108,24 +107,27 @@ def confirm_page(client: Client, user: User) -> tuple[str, int]:
 
 def end_session() -> ResponseReturnValue:
     """Check the request, ask a signed-in user to confirm, then sign out or stay."""
+    state = current_sandbox()
     try:
-        validated = authorization_server().validate_endpoint_request("end_session")
+        validated = state.server.validate_endpoint_request("end_session")
     except OAuth2Error as error:
-        return error_page(error.description or "The sign-out request is invalid.")
+        return error_page(state, error.description or "The sign-out request is invalid.")
     problem = request_problem(validated)
     if problem is not None:
-        return error_page(problem)
-    user = services().registry.user(session.get("user"))
+        return error_page(state, problem)
+    user = state.registry.user(session.get("user"))
     if user is None:
-        return finish(validated, "not_signed_in")
+        return finish(state, validated, "not_signed_in")
     form = EndSessionForm()
     if not (form.sign_out.data or form.stay.data):
-        return confirm_page(validated.client, user)
+        return confirm_page(state, validated.client, user)
     if not form.validate_on_submit():
-        return error_page("The sign-out form expired. Go back to the application and try again.")
+        return error_page(
+            state, "The sign-out form expired. Go back to the application and try again."
+        )
     if form.sign_out.data:
-        return finish(validated, "signed_out")
-    _count("stayed")
+        return finish(state, validated, "signed_out")
+    _count(state, "stayed")
     back = request.values.get("post_logout_redirect_uri") if validated.redirect_uri else None
     return render_template("sandbox/stayed.html", client=validated.client, user=user, back=back)
 

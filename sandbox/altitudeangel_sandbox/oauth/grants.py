@@ -9,12 +9,12 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grant
 from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import g
 
-from altitudeangel_sandbox.context import services
 from altitudeangel_sandbox.oauth.clients import CREDENTIAL_METHODS, TOKEN_AUTH_METHODS, Client
 from altitudeangel_sandbox.oauth.codes import AuthorizationCode
-from altitudeangel_sandbox.oauth.dpop.policy import DPoPProofError
+from altitudeangel_sandbox.oauth.dpop.policy import DPoPProofError, Proofs
 from altitudeangel_sandbox.oauth.dpop.proof import DPoPError
 from altitudeangel_sandbox.oauth.registry import User
+from altitudeangel_sandbox.state import current_sandbox
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,9 @@ class TokenOwner:
     granted_scope: str
 
 
-def check_dpop(client: Client, bound_to: str | None = None) -> None:
+def check_dpop(proofs: Proofs, client: Client, bound_to: str | None = None) -> None:
     """Refuse, before anything is spent, a request without the DPoP proof it needs (RFC 9449)."""
     jkt = g.get("dpop_jkt")
-    proofs = services().proofs
     if jkt is None and proofs.offered and (proofs.required or client.dpop_bound_access_tokens):
         raise DPoPProofError(DPoPError("This client must send a DPoP proof with token requests."))
     if bound_to is None:
@@ -65,12 +64,12 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     def validate_token_request(self) -> None:
         """Also refuse a request without the DPoP proof its client must send."""
         super().validate_token_request()
-        check_dpop(self.request.client)
+        check_dpop(current_sandbox().proofs, self.request.client)
 
     def save_authorization_code(self, code: str, request: Any) -> None:
         """Store the code with its client, redirect URI, scope, user and PKCE challenge."""
         data = request.payload.data
-        services().codes.save(
+        current_sandbox().codes.save(
             code,
             client_id=request.client.client_id,
             redirect_uri=request.payload.redirect_uri,
@@ -81,12 +80,12 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
         """Return the unused code issued to ``client``; on replay revoke its family."""
-        codes = services().codes
-        found = codes.find(code)
+        state = current_sandbox()
+        found = state.codes.find(code)
         if found is None:
-            used = codes.find_used(code)
+            used = state.codes.find_used(code)
             if used is not None:
-                services().refresh_tokens.revoke_family(used.family)  # RFC 6749 §4.1.2
+                state.refresh_tokens.revoke_family(used.family)  # RFC 6749 §4.1.2
                 raise InvalidGrantError("The code was already used; its tokens are revoked.")
             return None
         return found if found.client_id == client.client_id else None
@@ -94,8 +93,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         """Consume the code atomically before issuing, so two exchanges cannot both win."""
         code: AuthorizationCode = self.request.authorization_code
-        if not services().codes.consume(code):
-            services().refresh_tokens.revoke_family(code.family)
+        state = current_sandbox()
+        if not state.codes.consume(code):
+            state.refresh_tokens.revoke_family(code.family)
             raise InvalidGrantError("The code was already used; its tokens are revoked.")
         result: tuple[int, dict[str, Any], list[tuple[str, str]]] = super().create_token_response()
         return result
@@ -105,7 +105,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> TokenOwner | None:
         """Return who signed in for the code, starting the login's token family."""
-        user = services().registry.user(authorization_code.username)
+        user = current_sandbox().registry.user(authorization_code.username)
         if user is None:
             return None
         return TokenOwner(user, authorization_code.family, authorization_code.scope)
@@ -120,12 +120,12 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
         """Also refuse a missing scope or one the client did not declare."""
         super().validate_token_request()
         self.request.client.get_allowed_scope(self.request.payload.scope)
-        check_dpop(self.request.client)
+        check_dpop(current_sandbox().proofs, self.request.client)
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         """Add a refresh token only where the platform's documents say every response has one."""
         status, token, headers = super().create_token_response()
-        state = services()
+        state = current_sandbox()
         # RFC 6749 §4.4.3 says SHOULD NOT; the platform's documentation says it always does.
         if state.settings.documented_only:
             client_id = self.request.client.client_id

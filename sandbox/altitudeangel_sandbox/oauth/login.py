@@ -10,8 +10,8 @@ from werkzeug.wrappers import Response
 from wtforms import HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
-from altitudeangel_sandbox.context import services
 from altitudeangel_sandbox.oauth.registry import User
+from altitudeangel_sandbox.state import SandboxState, current_sandbox
 
 bp = Blueprint("login", __name__)
 
@@ -32,17 +32,17 @@ class LogoutForm(FlaskForm):
     submit = SubmitField("Sign out of the sandbox")
 
 
-def signed_in_user() -> User | None:
+def signed_in_user(state: SandboxState) -> User | None:
     """Return the user signed in to the sandbox in this browser, if any."""
-    return services().registry.user(session.get("user"))
+    return state.registry.user(session.get("user"))
 
 
-def safe_next(target: str | None) -> str | None:
+def safe_next(target: str | None, authorize_path: str) -> str | None:
     """Return ``target`` if it is a local authorize URL, so sign-in cannot redirect elsewhere."""
     if not target or "\\" in target:
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or parts.path != services().settings.paths.authorize:
+    if parts.scheme or parts.netloc or parts.path != authorize_path:
         return None
     return target
 
@@ -50,15 +50,17 @@ def safe_next(target: str | None) -> str | None:
 @bp.route("/sandbox/login", methods=["GET", "POST"])
 def login() -> Response | tuple[str, int]:
     """Show the sign-in form; on success continue the authorization request that sent us."""
+    state = current_sandbox()
+    authorize_path = state.settings.paths.authorize
     form = LoginForm()
     if not form.is_submitted():
-        form.next.data = safe_next(request.args.get("next")) or ""
+        form.next.data = safe_next(request.args.get("next"), authorize_path) or ""
     if form.validate_on_submit():
-        user = services().registry.authenticate(form.username.data, form.password.data)
+        user = state.registry.authenticate(form.username.data, form.password.data)
         if user is not None:
             session.clear()
             session["user"] = user.username
-            return redirect(safe_next(form.next.data) or url_for("login.home"))
+            return redirect(safe_next(form.next.data, authorize_path) or url_for("login.home"))
         return render_template("sandbox/login.html", form=form, failed=True), 401
     status = 400 if form.is_submitted() else 200
     return render_template("sandbox/login.html", form=form, failed=False), status
@@ -75,15 +77,17 @@ def logout() -> Response | tuple[str, int]:
             message="The form expired. Go back and try again.",
         ), 400
     session.clear()
-    return redirect(safe_next(form.next.data) or url_for("login.home"))
+    authorize_path = current_sandbox().settings.paths.authorize
+    return redirect(safe_next(form.next.data, authorize_path) or url_for("login.home"))
 
 
 @bp.get("/")
 @bp.get("/sandbox/")
 def home() -> str:
     """Say who is signed in to the sandbox and offer to sign out."""
-    has_metadata = not services().settings.documented_only
+    state = current_sandbox()
+    has_metadata = not state.settings.documented_only
     discovery = url_for("metadata.authorization_server") if has_metadata else None
     return render_template(
-        "sandbox/home.html", user=signed_in_user(), logout=LogoutForm(), discovery=discovery
+        "sandbox/home.html", user=signed_in_user(state), logout=LogoutForm(), discovery=discovery
     )

@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, jsonify
 
-from altitudeangel_sandbox.context import services
 from altitudeangel_sandbox.oauth.assertions import ALGORITHMS as ASSERTION_ALGORITHMS
 from altitudeangel_sandbox.oauth.clients import GRANT_TYPES, PRIVATE_KEY_JWT, PUBLIC
 from altitudeangel_sandbox.oauth.dpop.proof import ALGORITHMS
 from altitudeangel_sandbox.oauth.signing import public_jwks
+from altitudeangel_sandbox.state import current_sandbox
 
 bp = Blueprint("metadata", __name__)
 
@@ -19,7 +19,7 @@ JWKS_PATH = "/.well-known/jwks.json"
 
 def server_metadata() -> dict[str, Any]:
     """Return the metadata document for this mode's endpoints."""
-    state = services()
+    state = current_sandbox()
     settings = state.settings
     paths = settings.paths
     methods = [*settings.secret_methods, PRIVATE_KEY_JWT, PUBLIC]
@@ -58,7 +58,7 @@ def authorization_server() -> Response:
 @bp.get(JWKS_PATH)
 def jwks() -> Response:
     """Publish the public key that verifies access tokens, unless they are opaque."""
-    state = services()
+    state = current_sandbox()
     if state.settings.opaque_access_tokens:
         abort(404)
     return jsonify(public_jwks(state.access_tokens.signing_key))

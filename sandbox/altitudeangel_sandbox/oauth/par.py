@@ -8,11 +8,10 @@ from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload, OAuth2Request
 from flask import Blueprint, Response, g, jsonify, request
 
-from altitudeangel_sandbox.context import services
 from altitudeangel_sandbox.oauth.clients import TOKEN_AUTH_METHODS, Client
-from altitudeangel_sandbox.oauth.server import authorization_server
 from altitudeangel_sandbox.oauth.token import form_problem, outcome_of
 from altitudeangel_sandbox.settings import Paths
+from altitudeangel_sandbox.state import SandboxState, current_sandbox
 
 # Client authentication travels in the same form; it is no part of the authorization request.
 AUTHENTICATION = ("client_secret", "client_assertion", "client_assertion_type")
@@ -37,41 +36,43 @@ def pushed_parameters(client: Client) -> dict[str, str]:
     return params
 
 
-def validate(oauth_request: OAuth2Request, client: Client, params: dict[str, str]) -> None:
+def validate(
+    state: SandboxState, oauth_request: OAuth2Request, client: Client, params: dict[str, str]
+) -> None:
     """Check the request exactly as the authorization endpoint would."""
     redirect_uri = params.get("redirect_uri")
     if not redirect_uri or not client.check_redirect_uri(redirect_uri):
         raise InvalidRequestError("The redirect_uri is missing or not registered for the client.")
     oauth_request.payload = BasicOAuth2Payload(params)
-    grant = authorization_server().get_authorization_grant(oauth_request)
+    grant = state.server.get_authorization_grant(oauth_request)
     grant.validate_authorization_request()
 
 
-def authenticated_request() -> tuple[Client, dict[str, str]]:
+def authenticated_request(state: SandboxState) -> tuple[Client, dict[str, str]]:
     """Authenticate the client as at the token endpoint and return its checked request."""
     problem = form_problem()
     if problem is not None:
         raise problem
-    server = authorization_server()
+    server = state.server
     oauth_request = server.create_oauth2_request(None)
     client: Client = server.authenticate_client(
         oauth_request, list(TOKEN_AUTH_METHODS), "pushed_authorization_request"
     )
     params = pushed_parameters(client)
-    validate(oauth_request, client, params)
+    validate(state, oauth_request, client, params)
     return client, params
 
 
 def push() -> Response:
     """Store a client's authorization request; answer 201 with its request_uri."""
-    state = services()
+    state = current_sandbox()
     counter = state.metrics.pushed_requests
     try:
-        client, params = authenticated_request()
+        client, params = authenticated_request(state)
     except OAuth2Error as error:
         # RFC 9126 §2.3: the client gets a JSON error, never a redirect.
         error.redirect_uri = None
-        response: Response = authorization_server().handle_error_response(None, error)
+        response: Response = state.server.handle_error_response(None, error)
         counter.labels(outcome_of(response)).inc()
         return response
     request_uri = state.pushed.push(client.client_id, params)

@@ -6,10 +6,10 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, grants
 
-from altitudeangel_sandbox.context import services
 from altitudeangel_sandbox.oauth.clients import TOKEN_AUTH_METHODS
 from altitudeangel_sandbox.oauth.grants import TokenOwner, check_dpop
 from altitudeangel_sandbox.oauth.refresh_tokens import RefreshToken
+from altitudeangel_sandbox.state import current_sandbox
 
 TokenResponse = tuple[int, dict[str, Any], list[tuple[str, str]]]
 
@@ -21,7 +21,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
         """Return the live refresh token; on reuse of a rotated one revoke its family."""
-        tokens = services().refresh_tokens
+        tokens = current_sandbox().refresh_tokens
         found = tokens.find(refresh_token)
         if found is None:
             rotated = tokens.find_rotated(refresh_token)
@@ -33,13 +33,15 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     def validate_token_request(self) -> None:
         """Also check the DPoP proof the client or a key-bound refresh token needs."""
         super().validate_token_request()
-        check_dpop(self.request.client, bound_to=self.request.refresh_token.jkt)
+        proofs = current_sandbox().proofs
+        check_dpop(proofs, self.request.client, bound_to=self.request.refresh_token.jkt)
 
     def create_token_response(self) -> TokenResponse:
         """Claim the refresh token atomically so two concurrent refreshes cannot both win."""
         token: RefreshToken = self.request.refresh_token
-        tokens = services().refresh_tokens
-        if services().settings.rotates_refresh_tokens and not tokens.claim(token):
+        state = current_sandbox()
+        tokens = state.refresh_tokens
+        if state.settings.rotates_refresh_tokens and not tokens.claim(token):
             tokens.revoke_family(token.family)
             raise InvalidGrantError("The refresh token was already used; the login is revoked.")
         result: TokenResponse = super().create_token_response()
@@ -47,7 +49,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
     def issue_token(self, user: TokenOwner, refresh_token: RefreshToken) -> dict[str, Any]:
         """Issue a new refresh token when rotating; else hand the same one back."""
-        rotating = services().settings.rotates_refresh_tokens
+        rotating = current_sandbox().settings.rotates_refresh_tokens
         scope = self.request.payload.scope or refresh_token.get_scope()
         token: dict[str, Any] = self.generate_token(
             user=user, scope=scope, include_refresh_token=rotating
@@ -60,7 +62,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         """Return the user of the login the refresh token belongs to, or the client's own."""
         if not refresh_token.username:
             return TokenOwner(None, None, refresh_token.scope)
-        user = services().registry.user(refresh_token.username)
+        user = current_sandbox().registry.user(refresh_token.username)
         if user is None:
             return None
         return TokenOwner(user, refresh_token.family, refresh_token.scope)

@@ -13,9 +13,8 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import InvalidClientError, OAuth2Error
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc9207 import IssuerParameter
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 
-from altitudeangel_sandbox.context import Services, services
 from altitudeangel_sandbox.oauth.access_tokens import AccessToken
 from altitudeangel_sandbox.oauth.clients import GRANT_TYPES, TOKEN_AUTH_METHODS, Client
 from altitudeangel_sandbox.oauth.grants import (
@@ -26,6 +25,8 @@ from altitudeangel_sandbox.oauth.grants import (
 )
 from altitudeangel_sandbox.oauth.refresh_grant import RefreshTokenGrant
 from altitudeangel_sandbox.oauth.refresh_tokens import RefreshToken
+from altitudeangel_sandbox.settings import Settings
+from altitudeangel_sandbox.state import SandboxState, current_sandbox
 
 BEARER = "Bearer"
 DPOP = "DPoP"
@@ -46,8 +47,8 @@ class SandboxAuthorizationServer(AuthorizationServer):
 class Issuer(IssuerParameter):
     """RFC 9207: name the issuer in authorization responses, unless switched off."""
 
-    def __init__(self, services: Services):
-        self._settings = services.settings
+    def __init__(self, settings: Settings):
+        self._settings = settings
 
     def get_issuer(self) -> str | None:
         """Return the issuer, or nothing when responses must not carry it."""
@@ -62,7 +63,7 @@ class Revocation(RevocationEndpoint):
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
         """Find the token as the hinted type first, then as the other."""
-        state = services()
+        state = current_sandbox()
         finders = [state.refresh_tokens.find, state.access_tokens.read]
         if token_type_hint == ACCESS_HINT:
             finders.reverse()
@@ -74,7 +75,7 @@ class Revocation(RevocationEndpoint):
 
     def revoke_token(self, token: RefreshToken | AccessToken, request: Any) -> None:
         """Revoke the token at once and note which kind it was for the metrics."""
-        state = services()
+        state = current_sandbox()
         if isinstance(token, RefreshToken):
             state.refresh_tokens.revoke(token)
             g.revoked_kind = "refresh_token"
@@ -126,7 +127,7 @@ def issue_tokens(
     include_refresh_token: bool = True,
 ) -> dict[str, Any]:
     """Issue the token response for one grant; store what must be stored."""
-    state = services()
+    state = current_sandbox()
     granted = " ".join(dict.fromkeys((scope or "").split()))
     person = user.user if user else None
     subject = person.aa_id if person else client.client_id
@@ -153,9 +154,9 @@ def save_token(token: dict[str, Any], request: Any) -> None:
     """Do nothing: tokens are stored as they are issued."""
 
 
-def init_authorization_server(app: Flask, state: Services) -> SandboxAuthorizationServer:
-    """Build the authorization server for ``app`` from the sandbox's services."""
-    server = SandboxAuthorizationServer()
+def init_authorization_server(app: Flask, state: SandboxState) -> SandboxAuthorizationServer:
+    """Bind the state's authorization server to ``app``, with its grants and endpoints."""
+    server = state.server
     server.init_app(app, query_client=state.registry.client, save_token=save_token)
     server.scopes_supported = list(state.registry.scopes)
     server.register_token_generator("default", issue_tokens)
@@ -164,8 +165,7 @@ def init_authorization_server(app: Flask, state: Services) -> SandboxAuthorizati
     server.register_grant(RefreshTokenGrant)
     server.register_grant(ClientCredentialsGrant)
     server.register_endpoint(Revocation)
-    server.register_extension(Issuer(state))
-    app.extensions["sandbox_oauth"] = server
+    server.register_extension(Issuer(state.settings))
     return server
 
 
@@ -174,12 +174,6 @@ def allow_plain_http() -> None:
     # The sandbox serves http:// by design, also under docker-compose host names that are
     # not loopback, which Authlib refuses unless this process-wide switch is set.
     os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
-
-
-def authorization_server() -> SandboxAuthorizationServer:
-    """Return the current app's authorization server."""
-    server: SandboxAuthorizationServer = current_app.extensions["sandbox_oauth"]
-    return server
 
 
 def grant_type_label() -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 from flask import Blueprint, Response, g, request
 
-from altitudeangel_sandbox.context import services
 from altitudeangel_sandbox.faults import fault_response
 from altitudeangel_sandbox.oauth.dpop.policy import DPoPProofError
 from altitudeangel_sandbox.oauth.dpop.proof import DPoPError
-from altitudeangel_sandbox.oauth.server import authorization_server, grant_type_label
+from altitudeangel_sandbox.oauth.server import grant_type_label
 from altitudeangel_sandbox.settings import Settings
+from altitudeangel_sandbox.state import SandboxState, current_sandbox
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -46,9 +46,8 @@ def token_form_problem() -> InvalidRequestError | None:
     return problem
 
 
-def token_proof_problem() -> OAuth2Error | None:
+def token_proof_problem(state: SandboxState) -> OAuth2Error | None:
     """Check the request's DPoP proof, if any, noting its key for the tokens to be bound to."""
-    state = services()
     urls = [state.settings.url(state.settings.paths.token), request.base_url]
     try:
         g.dpop_jkt = state.proofs.check(urls)
@@ -59,14 +58,14 @@ def token_proof_problem() -> OAuth2Error | None:
 
 def token() -> Response:
     """Issue tokens for the authorization code, refresh token and client credentials grants."""
-    state = services()
+    state = current_sandbox()
     counter = state.metrics.token_requests
     fault = state.faults.take_unless_drip("token")
     if fault is not None:
         counter.labels(grant_type_label(), "fault").inc()
         return fault_response(fault)
-    server = authorization_server()
-    problem = token_form_problem() or token_proof_problem()
+    server = state.server
+    problem = token_form_problem() or token_proof_problem(state)
     if problem is not None:
         response = server.handle_error_response(None, problem)
     else:
@@ -77,13 +76,13 @@ def token() -> Response:
 
 def revoke() -> Response:
     """Revoke a refresh token (with its family) or an access token (RFC 7009)."""
-    state = services()
+    state = current_sandbox()
     counter = state.metrics.revocations
     fault = state.faults.take_unless_drip("revoke")
     if fault is not None:
         counter.labels("fault").inc()
         return fault_response(fault)
-    server = authorization_server()
+    server = state.server
     problem = form_problem()
     if problem is not None:
         response = server.handle_error_response(None, problem)

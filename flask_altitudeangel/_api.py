@@ -84,16 +84,23 @@ class ApiClient:
 
     A DPoP-bound token goes with a fresh proof on every request (RFC 9449 §7), sent once more
     with the API's nonce when it asks for one. Each request and its answer are announced
-    (``protocol_message``, and ``api_called``) with ``sender`` as the signals' sender.
+    (``protocol_message``, and ``api_called``) with ``sender`` as the signals' sender. With
+    ``bound_only`` (FAPI 2.0), a token that is not bound is never sent, as if refused.
     """
 
     def __init__(
-        self, http: urllib3.PoolManager, source: TokenSource, servers: ServerHints, sender: Any
+        self,
+        http: urllib3.PoolManager,
+        source: TokenSource,
+        servers: ServerHints,
+        sender: Any,
+        bound_only: bool = False,
     ) -> None:
         self._http = http
         self._source = source
         self._servers = servers
         self._sender = sender
+        self._bound_only = bound_only
 
     def get(self, url: str, operation: str = "get") -> ApiResponse:
         return self.request("GET", url, operation=operation)
@@ -132,6 +139,9 @@ class ApiClient:
     def _send(
         self, method: str, url: str, credential: Credential, payload: Any, operation: str
     ) -> ApiResponse:
+        bound = credential.token_type == "DPoP" and credential.dpop_jwk  # nosec B105 - a type
+        if self._bound_only and not bound:
+            raise InvalidToken("not DPoP-bound: never sent as a Bearer token")
         headers = {"Accept": "application/json"}
         proof = _authorize(headers, method, url, credential, self._servers)
         body = None

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_altitudeangel import _profile
 from flask_altitudeangel._client_key import ClientKey, read_client_key
 from flask_altitudeangel._settings import SettingsReader, is_loopback, is_loopback_host
 
@@ -62,6 +63,7 @@ class Config:
     jwks_uri: str = ""  # the provider's signing keys, for ID and logout tokens; empty: none
     redis_url: str = ""  # where the extension's state is, unless a client is given
     redis_timeout: float = 1.0  # seconds, to connect to Redis and for each command
+    profile: str = ""  # "fapi2": the FAPI 2.0 Security Profile, see _profile.py
 
     @property
     def origin(self) -> str:
@@ -131,7 +133,7 @@ def load_config(
     ``names`` maps a key to the name the operator set it under (an environment variable, say),
     for the error message; ``url_prefix`` is where the sign-in routes are mounted.
     """
-    read = SettingsReader(values, names)
+    read = _profile.settings_reader(values, names)  # SettingsReader, and what a profile fixes
     config = read_config(read, url_prefix, metadata)
     read.check()
     return config
@@ -191,4 +193,5 @@ def read_config(
         jwks_uri=_jwks_uri(read, metadata is not None),
         redis_url=read.redis_url("AA_REDIS_URL", ""),
         redis_timeout=read.redis_timeout("AA_REDIS_TIMEOUT"),
+        profile=read.text("AA_PROFILE", "").lower(),
     )

@@ -9,9 +9,9 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, current_app, url_for
 
-from flask_altitudeangel import _session
+from flask_altitudeangel import _profile, _session
 from flask_altitudeangel._api import ApiClient, pool
-from flask_altitudeangel._config import Config, SettingsReader, load_config, read_config
+from flask_altitudeangel._config import Config, load_config, read_config
 from flask_altitudeangel._crypto import Cipher
 from flask_altitudeangel._discovery import fetch_metadata, settings_from
 from flask_altitudeangel._id_token import IdTokenChecker
@@ -163,7 +163,7 @@ def _configure(
     values: Mapping[str, Any], names: Mapping[str, str] | None, prefix: str, redis_given: bool
 ) -> Config:
     """Check every setting, then read the server's metadata; the settings win over what it says."""
-    read = SettingsReader(values, names)
+    read = _profile.settings_reader(values, names)  # SettingsReader, and what a profile fixes
     settings = read_config(read, prefix)
     if not (redis_given or settings.redis_url):
         read.refuse("AA_REDIS_URL", "must be set, or a Redis client given to init_app", "")
@@ -174,7 +174,10 @@ def _configure(
     if discovery:
         timeout = settings.http_connect_timeout + settings.http_read_timeout
         metadata = fetch_metadata(settings.auth_url, timeout)  # {} for the platform
-    return load_config({**settings_from(metadata, given), **given}, names, prefix, metadata)
+    _profile.check_server(settings, metadata)  # named before the settings it would upset
+    config = load_config({**settings_from(metadata, given), **given}, names, prefix, metadata)
+    _profile.check(config, names)  # what the profile needs of the server and the settings
+    return config
 
 
 def _connect(config: Config) -> Any:

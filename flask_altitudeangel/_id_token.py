@@ -21,6 +21,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 
 from flask_altitudeangel._config import Config
+from flask_altitudeangel._profile import algorithms
 from flask_altitudeangel._provider_keys import ProviderKeys, TokenRefused
 
 LEEWAY = 60  # seconds two clocks may disagree by
@@ -48,7 +49,7 @@ class IdTokenChecker:
     def __init__(self, config: Config, keys: ProviderKeys | None = None) -> None:
         self._client_id = config.client_id
         self._issuer = config.issuer or config.auth_url
-        self._algorithms = signing_algorithms(config.metadata)
+        self._algorithms = algorithms(config, signing_algorithms(config.metadata))
         timeout = (config.http_connect_timeout, config.http_read_timeout)
         self._keys = keys or ProviderKeys(config.jwks_uri, timeout)
 

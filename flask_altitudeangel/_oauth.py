@@ -24,6 +24,7 @@ from flask_altitudeangel._client_key import ClientAssertion
 from flask_altitudeangel._config import Config
 from flask_altitudeangel._dpop import DPoPKey, ServerHints
 from flask_altitudeangel._metrics import TOKEN_ENDPOINT_SECONDS
+from flask_altitudeangel._profile import bound_tokens_only
 from flask_altitudeangel.errors import AuthServerUnavailable, TokenRejected, retry_after_seconds
 from flask_altitudeangel.records import ProtocolMessage
 
@@ -214,8 +215,20 @@ class OAuthClient:
                 if error.error in PROOF_ERRORS and dpop is not None and attempt == 1:
                     continue  # the answer carried the nonce, or the clock, to use (RFC 9449 §8)
                 raise
-            return token
+            return self._bound_if_required(token)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _bound_if_required(self, token: dict[str, Any]) -> dict[str, Any]:
+        """Refuse a token that is not DPoP-bound when the profile allows no other (FAPI 2.0).
+
+        Its grant is revoked: nothing of an answer the app will not use is left live.
+        """
+        kind = str(token.get("token_type", ""))
+        if kind.lower() == "dpop" or not bound_tokens_only(self._config):
+            return token
+        if token.get("refresh_token"):
+            self.revoke_in_background(str(token["refresh_token"]))
+        raise TokenRejected("unbound_token", f"a {kind or 'typeless'} token, not a DPoP-bound one")
 
     def revoke(self, refresh_token: str) -> None:
         """Revoke a refresh token (RFC 7009) and with it the login's grant."""

@@ -9,10 +9,11 @@ import urllib3
 from flask import current_app, g, has_app_context
 
 from flask_altitudeangel import _session
-from flask_altitudeangel._api import ApiClient, Credential
+from flask_altitudeangel._api import ApiClient, Credential, TokenSource
 from flask_altitudeangel._config import Config
 from flask_altitudeangel._id_token import IdTokenChecker
 from flask_altitudeangel._oauth import OAuthClient
+from flask_altitudeangel._profile import bound_tokens_only
 from flask_altitudeangel._signin.pending import PendingSignIns
 from flask_altitudeangel._tokens import TokenLifecycle
 from flask_altitudeangel.errors import ApiError, SignInRequired
@@ -42,13 +43,17 @@ class AppState:
         return _session.current(self.config, self.tokens)
 
     def user_api(self) -> ApiClient:
-        return ApiClient(self.http, _UserToken(self), self.oauth.servers, _app())
+        return self._api(_UserToken(self))
 
     def client_api(self) -> ApiClient:
-        return ApiClient(self.http, _ClientToken(self), self.oauth.servers, _app())
+        return self._api(_ClientToken(self))
 
     def fixed_token_api(self, token: Credential) -> ApiClient:
-        return ApiClient(self.http, _FixedToken(token), self.oauth.servers, _app())
+        return self._api(_FixedToken(token))
+
+    def _api(self, source: TokenSource) -> ApiClient:
+        bound_only = bound_tokens_only(self.config)
+        return ApiClient(self.http, source, self.oauth.servers, _app(), bound_only)
 
 
 def current_state() -> AppState:

@@ -6,6 +6,9 @@
 //   OP_ACCESS_TOKEN_TTL   access token lifetime in seconds (default 60)
 //   OP_DPOP_NONCE=1       require server-provided DPoP nonces (RFC 9449 §8 and §9)
 //   OP_REQUIRE_PAR=1      require pushed authorization requests of every client (RFC 9126)
+//   OP_FAPI=1             the FAPI 2.0 Security Profile: oidc-provider's own FAPI 2.0 behaviours,
+//                         PAR required, private_key_jwt clients alone (others are not registered),
+//                         and PS256, ES256 or EdDSA for every JWT
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
@@ -39,11 +42,18 @@ async function signingKeys() {
 
 const PORT = positiveInteger('PORT');
 const ISSUER = `http://127.0.0.1:${PORT}`;
-const clients = JSON.parse(readFileSync(setting('OP_CLIENTS_FILE'), 'utf8'));
+const fapi = process.env.OP_FAPI === '1';
+const registered = JSON.parse(readFileSync(setting('OP_CLIENTS_FILE'), 'utf8'));
+// A FAPI 2.0 server authenticates clients with private_key_jwt or MTLS, never a secret.
+const clients = fapi
+  ? registered.filter((client) => client.token_endpoint_auth_method === 'private_key_jwt')
+  : registered;
 const accessTokenTTL = positiveInteger('OP_ACCESS_TOKEN_TTL', '60');
 const nonceSecret = process.env.OP_DPOP_NONCE === '1' ? randomBytes(32) : undefined;
-const requirePAR = process.env.OP_REQUIRE_PAR === '1';
-const dPoPAlgorithms = ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'];
+const requirePAR = fapi || process.env.OP_REQUIRE_PAR === '1';
+const fapiAlgorithms = ['PS256', 'ES256', 'EdDSA']; // its "Cryptography and secrets" section
+const dPoPAlgorithms = fapi ? fapiAlgorithms : ['ES256', 'ES384', 'PS256', 'RS256', 'EdDSA'];
+const clientAuthAlgorithms = fapi ? fapiAlgorithms : ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'];
 
 const provider = new Provider(ISSUER, {
   clients,
@@ -51,6 +61,7 @@ const provider = new Provider(ISSUER, {
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     token_endpoint_auth_method: 'private_key_jwt',
+    ...(fapi ? { id_token_signed_response_alg: 'ES256' } : {}),
   },
   jwks: await signingKeys(),
   cookies: {
@@ -68,6 +79,9 @@ const provider = new Provider(ISSUER, {
     // is sent a logout token whenever a session it signed in through ends here.
     backchannelLogout: { enabled: true },
     devInteractions: { enabled: false },
+    // FAPI 2.0 (Implementer's Draft 02 in oidc-provider 8.x): PKCE required, no access tokens
+    // in query strings, Request Object rules; the rest is the configuration around it.
+    fapi: fapi ? { enabled: true, profile: '2.0' } : { enabled: false },
     dPoP: {
       enabled: true,
       nonceSecret,
@@ -82,10 +96,13 @@ const provider = new Provider(ISSUER, {
     userinfo: { enabled: true },
   },
   responseTypes: ['code'],
-  clientAuthMethods: ['private_key_jwt', 'client_secret_post', 'client_secret_basic', 'none'],
+  clientAuthMethods: fapi
+    ? ['private_key_jwt']
+    : ['private_key_jwt', 'client_secret_post', 'client_secret_basic', 'none'],
   enabledJWA: {
     dPoPSigningAlgValues: dPoPAlgorithms,
-    clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'],
+    clientAuthSigningAlgValues: clientAuthAlgorithms,
+    ...(fapi ? { idTokenSigningAlgValues: fapiAlgorithms } : {}),
   },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   // Like the platform: every client allowed the refresh_token grant gets a refresh token, with

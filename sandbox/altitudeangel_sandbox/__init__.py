@@ -20,14 +20,17 @@ from altitudeangel_sandbox.metrics import Metrics
 from altitudeangel_sandbox.oauth import authorize, end_session, login, metadata, par, token
 from altitudeangel_sandbox.oauth.access_tokens import AccessTokens
 from altitudeangel_sandbox.oauth.assertions import PrivateKeyJWT
+from altitudeangel_sandbox.oauth.backchannel import BackChannelLogout
 from altitudeangel_sandbox.oauth.clients import PRIVATE_KEY_JWT, ClientDefaults
 from altitudeangel_sandbox.oauth.codes import AuthorizationCodes
 from altitudeangel_sandbox.oauth.consent import Consents
 from altitudeangel_sandbox.oauth.dpop.policy import Proofs, nonce_giver
+from altitudeangel_sandbox.oauth.id_tokens import IdTokens
 from altitudeangel_sandbox.oauth.par_store import PushedRequests
 from altitudeangel_sandbox.oauth.refresh_tokens import RefreshTokens
 from altitudeangel_sandbox.oauth.registry import Registry
 from altitudeangel_sandbox.oauth.server import SandboxAuthorizationServer, init_authorization_server
+from altitudeangel_sandbox.oauth.sessions import BrowserSessions
 from altitudeangel_sandbox.oauth.signing import load_signing_key
 from altitudeangel_sandbox.settings import Settings, load_settings
 from altitudeangel_sandbox.state import SandboxState, current_sandbox
@@ -38,32 +41,44 @@ __all__ = ["SandboxState", "create_app", "current_sandbox"]
 API_BLUEPRINTS = {"flights", "mapdata", "userinfo"}
 
 
+def client_defaults(settings: Settings) -> ClientDefaults:
+    """Return what this mode and the settings give every registered client."""
+    return ClientDefaults(
+        settings.extra_redirect_uris,
+        settings.extra_post_logout_redirect_uris,
+        settings.extra_backchannel_logout_uris,
+        settings.secret_methods,
+        assertions=not settings.documented_only,
+        openid=settings.openid,
+    )
+
+
 def build_state(settings: Settings) -> SandboxState:
     """Connect to Redis and build the one owner of each piece of state."""
     db = connect(settings.redis_url)
     family_ttl = max(settings.access_token_ttl, settings.refresh_token_ttl)
-    defaults = ClientDefaults(
-        settings.extra_redirect_uris,
-        settings.extra_post_logout_redirect_uris,
-        settings.secret_methods,
-        assertions=not settings.documented_only,
-    )
-    registry = Registry.load(settings.registry_path, defaults, db)
+    registry = Registry.load(settings.registry_path, client_defaults(settings), db)
     flight_reports = FlightReports(db)
     seed_reports(db, flight_reports, set(registry.users))
+    signing_key = load_signing_key(db)
+    id_tokens = IdTokens(settings, signing_key)
+    metrics = Metrics()
     return SandboxState(
         settings=settings,
         db=db,
         registry=registry,
         codes=AuthorizationCodes(db, settings.code_ttl),
         refresh_tokens=RefreshTokens(db, settings.refresh_token_ttl, family_ttl),
-        access_tokens=AccessTokens(db, settings, load_signing_key(db)),
+        access_tokens=AccessTokens(db, settings, signing_key),
+        id_tokens=id_tokens,
+        sessions=BrowserSessions(db, family_ttl),
+        backchannel=BackChannelLogout(registry, id_tokens, metrics),
         consents=Consents(db),
         pushed=PushedRequests(db, settings.par_ttl),
         proofs=Proofs(db, settings),
         reports=flight_reports,
         faults=Faults(db, settings.faults),
-        metrics=Metrics(),
+        metrics=metrics,
         server=SandboxAuthorizationServer(),
     )
 
@@ -95,7 +110,7 @@ def register_blueprints(app: Flask, state: SandboxState) -> None:
     settings = state.settings
     app.register_blueprint(authorize.create_blueprint(settings.paths))
     app.register_blueprint(token.create_blueprint(settings))
-    app.register_blueprint(userinfo.create_blueprint(settings.paths))
+    app.register_blueprint(userinfo.create_blueprint(settings))
     app.register_blueprint(reports.create_blueprint(settings))
     app.register_blueprint(state.metrics.blueprint())
     for module in (login, mapdata, admin_endpoints, admin_clients, assets):

@@ -43,6 +43,14 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.backchannel_logouts = Counter(
+            "sandbox_backchannel_logouts",
+            "Logout tokens sent to clients' back-channel logout URIs, by outcome: delivered, "
+            "failed.",
+            ["outcome"],
+            registry=self.registry,
+        )
+
     def blueprint(self) -> Blueprint:
         """Return the /metrics view of these counters, in the Prometheus text format."""
         bp = Blueprint("metrics", __name__)

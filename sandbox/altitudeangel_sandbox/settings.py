@@ -71,6 +71,7 @@ class Settings:
     registry_path: Path
     extra_redirect_uris: tuple[str, ...]
     extra_post_logout_redirect_uris: tuple[str, ...]
+    extra_backchannel_logout_uris: tuple[str, ...]
     secret_key: str
 
     @property
@@ -82,6 +83,11 @@ class Settings:
     def documented_only(self) -> bool:
         """Return whether the sandbox plays only what the platform's public documents describe."""
         return self.mode == "aa-public"
+
+    @property
+    def openid(self) -> bool:
+        """Return whether the sandbox is an OpenID provider too (never in aa-public mode)."""
+        return not self.documented_only
 
     @property
     def opaque_access_tokens(self) -> bool:
@@ -220,6 +226,7 @@ def load_settings(env: Mapping[str, Any]) -> Settings:
         extra_post_logout_redirect_uris=_redirect_uris(
             env, "SANDBOX_EXTRA_POST_LOGOUT_REDIRECT_URIS"
         ),
+        extra_backchannel_logout_uris=_redirect_uris(env, "SANDBOX_EXTRA_BACKCHANNEL_LOGOUT_URIS"),
         # One process serves the sandbox, so a key made at start-up is stable for its life.
         secret_key=str(env.get("SANDBOX_SECRET_KEY") or secrets.token_urlsafe(32)),
     )

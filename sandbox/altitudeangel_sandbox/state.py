@@ -18,13 +18,16 @@ if TYPE_CHECKING:
     from altitudeangel_sandbox.faults import Faults
     from altitudeangel_sandbox.metrics import Metrics
     from altitudeangel_sandbox.oauth.access_tokens import AccessTokens
+    from altitudeangel_sandbox.oauth.backchannel import BackChannelLogout
     from altitudeangel_sandbox.oauth.codes import AuthorizationCodes
     from altitudeangel_sandbox.oauth.consent import Consents
     from altitudeangel_sandbox.oauth.dpop.policy import Proofs
+    from altitudeangel_sandbox.oauth.id_tokens import IdTokens
     from altitudeangel_sandbox.oauth.par_store import PushedRequests
     from altitudeangel_sandbox.oauth.refresh_tokens import RefreshTokens
     from altitudeangel_sandbox.oauth.registry import Registry
     from altitudeangel_sandbox.oauth.server import SandboxAuthorizationServer
+    from altitudeangel_sandbox.oauth.sessions import BrowserSessions
     from altitudeangel_sandbox.settings import Settings
 
 EXTENSION = "altitudeangel_sandbox"
@@ -40,6 +43,9 @@ class SandboxState:
     codes: AuthorizationCodes
     refresh_tokens: RefreshTokens
     access_tokens: AccessTokens
+    id_tokens: IdTokens
+    sessions: BrowserSessions
+    backchannel: BackChannelLogout
     consents: Consents
     pushed: PushedRequests
     proofs: Proofs

@@ -14,8 +14,17 @@ import requests
 
 from tests.sandbox.conftest import ALL_SCOPES, Login, fresh_login
 from tests.sandbox.flow import DEMO_REDIRECT, SandboxBrowser, callback_of
-from tests.sandbox.oauth import api, client_token, exchange_code, refresh, token_request
-from tests.services import ServiceProcess
+from tests.sandbox.logout_receiver import LogoutReceiver
+from tests.sandbox.oauth import (
+    api,
+    client_token,
+    exchange_code,
+    metric,
+    refresh,
+    register_client,
+    token_request,
+)
+from tests.services import ADMIN_SECRET, ServiceProcess
 
 REPORT = {
     "name": "Public mode flight",
@@ -60,6 +69,48 @@ def test_discovery_and_jwks_are_not_there(url: str) -> None:
     ):
         assert requests.get(url + path, timeout=5).status_code == 404, path
     assert "discovery document" not in requests.get(url + "/sandbox/", timeout=5).text
+
+
+def test_no_openid_connect(url: str, public_browser: SandboxBrowser, login: Login) -> None:
+    error = callback_of(public_browser.start(scope="openid query_userinfo", nonce="n"))
+    assert error.params["error"] == "invalid_scope"
+    registration = requests.post(
+        url + "/_sandbox/clients",
+        json={"client_id": "public-openid", "scopes": ["openid"]},
+        headers={"X-Sandbox-Admin": ADMIN_SECRET},
+        timeout=5,
+    )
+    assert registration.status_code == 400 and "scopes" in registration.json()["fields"]
+    assert "id_token" not in login.body
+    assert "id_token" not in refresh(url, login.refresh_token).json()
+    profile = api(url, "GET", "/userProfile", login.access_token).json()
+    assert set(profile) == {
+        "aa_id",
+        "email",
+        "first_name",
+        "last_name",
+        "country",
+        "is_pro",
+        "unit_of_measure",
+    }
+
+
+def test_signing_out_tells_no_client(url: str) -> None:
+    with LogoutReceiver() as client_end:
+        client = register_client(
+            url,
+            scopes=["query_userinfo"],
+            redirect_uris=[DEMO_REDIRECT],
+            backchannel_logout_uri=client_end.url,
+        )
+        browser = SandboxBrowser(url)
+        callback = browser.authorize(client_id=client["client_id"], scope="query_userinfo")
+        secret = client["client_secret"]
+        exchange_code(url, callback.code, client_id=client["client_id"], secret=secret)
+        browser.submit(browser.get("/sandbox/"))
+        assert "signed in to the sandbox as" not in browser.get("/sandbox/").text
+        assert client_end.received == []
+    assert metric(url, "sandbox_backchannel_logouts_total", outcome="delivered") == 0
 
 
 def test_no_revocation_endpoint(url: str, login: Login) -> None:

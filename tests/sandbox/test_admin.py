@@ -51,6 +51,10 @@ def test_redirect_uri_registration_validates(base_url: str, admin_headers: dict[
         ({"client_id": "demo-portal", "redirect_uri": "javascript:alert(1)"}, "redirect_uri"),
         ({"client_id": "demo-portal", "redirect_uri": "http://x/cb#frag"}, "redirect_uri"),
         ({"client_id": "demo-portal"}, "redirect_uri"),
+        (
+            {"client_id": "demo-portal", "backchannel_logout_uri": "ftp://x/out"},
+            "backchannel_logout_uri",
+        ),
     ):
         response = requests.post(
             base_url + "/_sandbox/redirect-uris", headers=admin_headers, json=body, timeout=5

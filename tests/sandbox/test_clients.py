@@ -110,6 +110,10 @@ def test_an_existing_client_id_is_a_conflict(base_url: str, admin_headers: dict[
             "client_secret",
         ),
         (
+            {"client_id": "x8b", "scopes": ["openid"], "backchannel_logout_uri": ["http://x/b"]},
+            "backchannel_logout_uri",
+        ),
+        (
             {"client_id": "x9", "scopes": ["query_userinfo"], "dpop_bound_access_tokens": "yes"},
             "dpop_bound_access_tokens",
         ),

@@ -43,8 +43,8 @@ def test_generic_metadata_and_paths(generic_sandbox: ServiceProcess) -> None:
 def test_opaque_tokens_work_on_the_api(opaque_sandbox: ServiceProcess) -> None:
     url = opaque_sandbox.url
     metadata = requests.get(url + "/.well-known/oauth-authorization-server", timeout=5).json()
-    assert "jwks_uri" not in metadata
-    assert requests.get(url + "/.well-known/jwks.json", timeout=5).status_code == 404
+    # The key is published all the same: it verifies ID tokens (tests/sandbox/test_openid.py).
+    assert metadata["jwks_uri"] == url + "/.well-known/jwks.json"
     tokens = generic_login(url)
     assert "." not in tokens["access_token"]
     profile = api(url, "GET", "/o/userinfo/", tokens["access_token"])
@@ -137,6 +137,10 @@ def test_issuer_and_extra_redirect_uris_from_settings(
         (
             {"SANDBOX_EXTRA_POST_LOGOUT_REDIRECT_URIS": "http://x/out#f"},
             "SANDBOX_EXTRA_POST_LOGOUT_REDIRECT_URIS",
+        ),
+        (
+            {"SANDBOX_EXTRA_BACKCHANNEL_LOGOUT_URIS": "mailto:rp@example.com"},
+            "SANDBOX_EXTRA_BACKCHANNEL_LOGOUT_URIS",
         ),
         ({"SANDBOX_REDIS_URL": "redis://127.0.0.1:1/0"}, "SANDBOX_REDIS_URL"),
     ],

@@ -79,6 +79,14 @@ def _jwks(body: dict[str, Any], method: Any, fields: dict[str, str]) -> dict[str
         return None
 
 
+def _backchannel(body: dict[str, Any], fields: dict[str, str]) -> str | None:
+    uri = body.get("backchannel_logout_uri")
+    if uri is not None and not is_redirect_uri(uri):
+        fields["backchannel_logout_uri"] = "must be an absolute http(s) URL without a fragment"
+        return None
+    return str(uri) if uri is not None else None
+
+
 def _secret(body: dict[str, Any], method: Any, fields: dict[str, str]) -> str | None:
     secret = body.get("client_secret")
     if method == PRIVATE_KEY_JWT and secret is None:
@@ -126,10 +134,13 @@ def parse_client(
         record[flag] = body.get(flag, False)
     secret = _secret(body, method, fields)
     jwks = _jwks(body, method, fields)
+    backchannel = _backchannel(body, fields)
     if fields:
         raise InvalidInput(fields)
     if jwks is not None:
         record["jwks"] = jwks
+    if backchannel is not None:
+        record["backchannel_logout_uri"] = backchannel
     if secret is not None:
         record["client_secret_sha256"] = hashlib.sha256(secret.encode("utf-8")).hexdigest()
     return record, secret

@@ -1,4 +1,4 @@
-"""Test-only administration: extra redirect URIs and fault injection, behind a shared secret."""
+"""Test-only administration: extra client URIs and fault injection, behind a shared secret."""
 
 from __future__ import annotations
 
@@ -18,7 +18,11 @@ from altitudeangel_sandbox.faults import (
     MIN_DRIP_INTERVAL,
     Fault,
 )
-from altitudeangel_sandbox.oauth.clients import POST_LOGOUT_REDIRECT_URIS, REDIRECT_URIS
+from altitudeangel_sandbox.oauth.clients import (
+    BACKCHANNEL_LOGOUT_URIS,
+    POST_LOGOUT_REDIRECT_URIS,
+    REDIRECT_URIS,
+)
 from altitudeangel_sandbox.state import current_sandbox
 
 bp = Blueprint("admin", __name__, url_prefix="/_sandbox")
@@ -26,6 +30,7 @@ bp = Blueprint("admin", __name__, url_prefix="/_sandbox")
 URI_KINDS = {
     "redirect_uri": REDIRECT_URIS,
     "post_logout_redirect_uri": POST_LOGOUT_REDIRECT_URIS,
+    "backchannel_logout_uri": BACKCHANNEL_LOGOUT_URIS,
 }
 
 
@@ -51,7 +56,7 @@ def json_object() -> dict[str, Any]:
 
 @bp.post("/redirect-uris")
 def add_redirect_uri() -> tuple[Response, int]:
-    """Register one more exact redirect URI and/or post-logout redirect URI for a client."""
+    """Register one more redirect, post-logout redirect or back-channel logout URI for a client."""
     body = json_object()
     registry = current_sandbox().registry
     fields = {}
@@ -59,7 +64,9 @@ def add_redirect_uri() -> tuple[Response, int]:
         fields["client_id"] = "is not a registered client"
     given = {name: body[name] for name in URI_KINDS if body.get(name) is not None}
     if not given:
-        fields["redirect_uri"] = "give a redirect_uri, a post_logout_redirect_uri or both"
+        fields["redirect_uri"] = (
+            "give a redirect_uri, a post_logout_redirect_uri, a backchannel_logout_uri or several"
+        )
     for name, value in given.items():
         if not is_redirect_uri(value):
             fields[name] = "must be an absolute http(s) URL without a fragment"

@@ -71,17 +71,26 @@ protector.register_token_validator(SandboxTokenValidator())
 protector.register_token_validator(DPoPTokenValidator())
 
 
-def require_token(*scopes: str, target: str = "api", user: bool = False) -> Callable[[View], View]:
-    """Protect a view: play a queued fault, else demand a token with one of ``scopes``."""
+def require_token(
+    *scopes: str, target: str = "api", user: bool = False, challenge: str | None = None
+) -> Callable[[View], View]:
+    """Protect a view: play a queued fault, else demand a token with one of ``scopes``.
+
+    A token without any of them is told to get ``challenge``, by default all of ``scopes``.
+    """
+    named = challenge or " ".join(scopes)
 
     def decorator(view: View) -> View:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             fault = current_sandbox().faults.take_unless_drip(target)
             if fault is not None:
-                return fault_response(fault, " ".join(scopes))
+                return fault_response(fault, named)
             try:
                 protector.acquire_token(scopes=list(scopes), user=user)
+            except MissingScopeError as error:
+                error.needed = named
+                protector.raise_error_response(error)
             except OAuth2Error as error:
                 protector.raise_error_response(error)
             return view(*args, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,8 @@ JWKS = "jwks"
 ADDITIONS_TTL = 7 * 86400
 REDIRECT_URIS = "redirect-uris"
 POST_LOGOUT_REDIRECT_URIS = "post-logout-redirect-uris"
+BACKCHANNEL_LOGOUT_URIS = "backchannel-logout-uris"
+OPENID = "openid"
 
 
 class ClientAdditions:
@@ -60,12 +63,20 @@ class ClientAdditions:
 
 @dataclass(frozen=True)
 class ClientDefaults:
-    """What the settings give every client: extra URIs (docker-compose), how secrets travel."""
+    """What the settings give every client: extra URIs (docker-compose), how secrets travel,
+    and whether it may ask for ``openid`` (not in aa-public mode, whatever its registration says).
+    """
 
     redirect_uris: tuple[str, ...] = ()
     post_logout_redirect_uris: tuple[str, ...] = ()
+    backchannel_logout_uris: tuple[str, ...] = ()
     secret_methods: tuple[str, ...] = SECRET_METHODS
     assertions: bool = True
+    openid: bool = True
+
+    def known_scopes(self, scopes: Iterable[str]) -> tuple[str, ...]:
+        """Return ``scopes`` without ``openid`` where the sandbox is no OpenID provider."""
+        return tuple(scope for scope in scopes if self.openid or scope != OPENID)
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,7 @@ class Client(ClientMixin):
     scopes: tuple[str, ...]
     redirect_uris: tuple[str, ...]
     post_logout_redirect_uris: tuple[str, ...]
+    backchannel_logout_uris: tuple[str, ...]
     secret_sha256: str | None
     token_endpoint_auth_method: str
     dpop_bound_access_tokens: bool
@@ -96,6 +108,11 @@ class Client(ClientMixin):
         """Return the RFC 7591 metadata Authlib's end-session endpoint reads."""
         added = self.added.all(POST_LOGOUT_REDIRECT_URIS, self.client_id)
         return {"post_logout_redirect_uris": [*self.post_logout_redirect_uris, *added]}
+
+    def all_backchannel_logout_uris(self) -> list[str]:
+        """Return where the client is told a user's sandbox session ended: its own, then added."""
+        added = self.added.all(BACKCHANNEL_LOGOUT_URIS, self.client_id)
+        return list(dict.fromkeys([*self.backchannel_logout_uris, *added]))
 
     def public_jwks(self) -> dict[str, Any] | None:
         """Return the keys that verify the client's assertions: the admin API's, else its own."""
@@ -158,10 +175,14 @@ def client_from_record(
     return Client(
         client_id=item["client_id"],
         name=item.get("name") or item["client_id"],
-        scopes=tuple(item["scopes"]),
+        scopes=defaults.known_scopes(item["scopes"]),
         redirect_uris=tuple(item.get("redirect_uris", ())) + defaults.redirect_uris,
         post_logout_redirect_uris=tuple(item.get("post_logout_redirect_uris", ()))
         + defaults.post_logout_redirect_uris,
+        backchannel_logout_uris=tuple(
+            [item["backchannel_logout_uri"]] if item.get("backchannel_logout_uri") else []
+        )
+        + defaults.backchannel_logout_uris,
         secret_sha256=item.get("client_secret_sha256"),
         token_endpoint_auth_method=item.get("token_endpoint_auth_method", "client_secret_post"),
         dpop_bound_access_tokens=bool(item.get("dpop_bound_access_tokens", False)),

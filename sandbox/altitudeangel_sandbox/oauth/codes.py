@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 
 import redis
 
+from altitudeangel_sandbox.oauth.sessions import SignIn
 from altitudeangel_sandbox.store import digest, key
 
 # A used code is remembered for an hour so a late replay still revokes what it produced.
@@ -26,6 +27,16 @@ class AuthorizationCode:
     family: str
     code_challenge: str | None
     code_challenge_method: str | None
+    sid: str | None = None
+    auth_time: int | None = None
+    nonce: str | None = None
+
+    @property
+    def sign_in(self) -> SignIn | None:
+        """Return the browser sign-in the code was issued in, with the request's nonce."""
+        if self.sid is None or self.auth_time is None:
+            return None
+        return SignIn(self.sid, self.auth_time, self.nonce)
 
     def get_redirect_uri(self) -> str:
         """Return the redirect URI the authorization request named."""
@@ -51,6 +62,7 @@ class AuthorizationCodes:
         scope: str,
         username: str,
         challenge: tuple[str | None, str | None],
+        sign_in: SignIn | None = None,
     ) -> None:
         """Store the new code ``value``; the token family of its login is fixed now."""
         code = AuthorizationCode(
@@ -62,6 +74,9 @@ class AuthorizationCodes:
             family=str(uuid.uuid4()),
             code_challenge=challenge[0],
             code_challenge_method=challenge[1],
+            sid=sign_in.sid if sign_in else None,
+            auth_time=sign_in.auth_time if sign_in else None,
+            nonce=sign_in.nonce if sign_in else None,
         )
         self._db.set(key("code", code.digest), json.dumps(asdict(code)), ex=self._ttl)
 

@@ -6,12 +6,13 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 from authlib.oidc.rpinitiated import EndSessionEndpoint, EndSessionRequest
-from flask import Blueprint, render_template, request, session, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField
 
 from altitudeangel_sandbox.oauth.clients import Client
+from altitudeangel_sandbox.oauth.login import sign_out, signed_in_user
 from altitudeangel_sandbox.oauth.registry import User
 from altitudeangel_sandbox.settings import Paths
 from altitudeangel_sandbox.state import SandboxState, current_sandbox
@@ -23,10 +24,14 @@ class SandboxEndSession(EndSessionEndpoint):
     """Authlib's end-session endpoint, taking the sandbox's own tokens as the hint."""
 
     def _validate_id_token_hint(self, id_token_hint: str) -> dict[str, Any]:
-        """Accept a token this sandbox issued, expired or not; name its client as ``aud``."""
-        # The sandbox issues no ID tokens. Its access tokens name the client in client_id,
+        """Accept an ID token this sandbox issued, expired or not, or one of its access tokens."""
+        state = current_sandbox()
+        claims = state.id_tokens.read(id_token_hint)
+        if claims is not None:
+            return claims
+        # Before ID tokens, clients sent an access token: it names the client in client_id,
         # where Authlib reads an ID token's aud, so the hint is mapped onto that shape.
-        token = current_sandbox().access_tokens.read(id_token_hint)
+        token = state.access_tokens.read(id_token_hint)
         if token is None:
             raise InvalidRequestError("The id_token_hint was not issued by this server.")
         return {"aud": token.client_id, "sub": token.subject, "sid": token.family}
@@ -40,8 +45,8 @@ class SandboxEndSession(EndSessionEndpoint):
         return True
 
     def end_session(self, end_session_request: EndSessionRequest) -> None:
-        """End the sandbox sign-in: clearing the session deletes its cookie."""
-        session.clear()
+        """End the sandbox sign-in (clearing the session deletes its cookie), telling clients."""
+        sign_out(current_sandbox())
 
     def create_response(self, validated_request: Any) -> tuple[int, str, list[Any]] | None:
         """End the session, then send the browser on with a 303 (the form may be a POST)."""
@@ -115,7 +120,7 @@ def end_session() -> ResponseReturnValue:
     problem = request_problem(validated)
     if problem is not None:
         return error_page(state, problem)
-    user = state.registry.user(session.get("user"))
+    user = signed_in_user(state)
     if user is None:
         return finish(state, validated, "not_signed_in")
     form = EndSessionForm()

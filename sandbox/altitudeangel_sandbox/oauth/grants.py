@@ -9,21 +9,31 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grant
 from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import g
 
-from altitudeangel_sandbox.oauth.clients import CREDENTIAL_METHODS, TOKEN_AUTH_METHODS, Client
+from altitudeangel_sandbox.oauth.clients import (
+    CREDENTIAL_METHODS,
+    OPENID,
+    TOKEN_AUTH_METHODS,
+    Client,
+)
 from altitudeangel_sandbox.oauth.codes import AuthorizationCode
 from altitudeangel_sandbox.oauth.dpop.policy import DPoPProofError, Proofs
 from altitudeangel_sandbox.oauth.dpop.proof import DPoPError
 from altitudeangel_sandbox.oauth.registry import User
+from altitudeangel_sandbox.oauth.sessions import SignIn, current_sign_in
 from altitudeangel_sandbox.state import current_sandbox
 
 
 @dataclass(frozen=True)
 class TokenOwner:
-    """Who a token is for: a user and the login's family, or (``user`` None) the client itself."""
+    """Who a token is for: a user and the login's family, or (``user`` None) the client itself.
+
+    ``sign_in`` is the browser sign-in of a login that asked for ``openid``: its ID tokens'.
+    """
 
     user: User | None
     family: str | None
     granted_scope: str
+    sign_in: SignIn | None = None
 
 
 def check_dpop(proofs: Proofs, client: Client, bound_to: str | None = None) -> None:
@@ -67,8 +77,13 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         check_dpop(current_sandbox().proofs, self.request.client)
 
     def save_authorization_code(self, code: str, request: Any) -> None:
-        """Store the code with its client, redirect URI, scope, user and PKCE challenge."""
+        """Store the code with its client, redirect URI, scope, user and PKCE challenge.
+
+        A code for ``openid`` also keeps the browser's sign-in and the request's nonce, pushed
+        or not, for the ID token.
+        """
         data = request.payload.data
+        openid = OPENID in (request.scope or "").split()
         current_sandbox().codes.save(
             code,
             client_id=request.client.client_id,
@@ -76,6 +91,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             scope=request.scope,
             username=request.user.username,
             challenge=(data.get("code_challenge"), data.get("code_challenge_method")),
+            sign_in=current_sign_in(data.get("nonce")) if openid else None,
         )
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
@@ -108,7 +124,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         user = current_sandbox().registry.user(authorization_code.username)
         if user is None:
             return None
-        return TokenOwner(user, authorization_code.family, authorization_code.scope)
+        code = authorization_code
+        return TokenOwner(user, code.family, code.scope, code.sign_in)
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):

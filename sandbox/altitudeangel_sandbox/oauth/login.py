@@ -11,6 +11,7 @@ from wtforms import HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from altitudeangel_sandbox.oauth.registry import User
+from altitudeangel_sandbox.oauth.sessions import SID, USER, start_browser_session
 from altitudeangel_sandbox.state import SandboxState, current_sandbox
 
 bp = Blueprint("login", __name__)
@@ -34,7 +35,15 @@ class LogoutForm(FlaskForm):
 
 def signed_in_user(state: SandboxState) -> User | None:
     """Return the user signed in to the sandbox in this browser, if any."""
-    return state.registry.user(session.get("user"))
+    return state.registry.user(session.get(USER))
+
+
+def sign_out(state: SandboxState) -> None:
+    """End this browser's sandbox session; tell the clients it signed in to (back-channel)."""
+    user, sid = signed_in_user(state), session.get(SID)
+    session.clear()
+    if user is not None and sid:
+        state.backchannel.notify(state.sessions.end(str(sid)), user.aa_id, str(sid))
 
 
 def safe_next(target: str | None, authorize_path: str) -> str | None:
@@ -58,8 +67,8 @@ def login() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         user = state.registry.authenticate(form.username.data, form.password.data)
         if user is not None:
-            session.clear()
-            session["user"] = user.username
+            sign_out(state)  # a session signed in again is a new one: the old one ends
+            start_browser_session(user.username)
             return redirect(safe_next(form.next.data, authorize_path) or url_for("login.home"))
         return render_template("sandbox/login.html", form=form, failed=True), 401
     status = 400 if form.is_submitted() else 200
@@ -76,8 +85,9 @@ def logout() -> Response | tuple[str, int]:
             title="Sign-out failed",
             message="The form expired. Go back and try again.",
         ), 400
-    session.clear()
-    authorize_path = current_sandbox().settings.paths.authorize
+    state = current_sandbox()
+    sign_out(state)
+    authorize_path = state.settings.paths.authorize
     return redirect(safe_next(form.next.data, authorize_path) or url_for("login.home"))
 
 

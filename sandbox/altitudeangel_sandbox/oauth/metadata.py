@@ -1,20 +1,34 @@
-"""Discovery: RFC 8414 authorization server metadata and the JWK Set."""
+"""Discovery: RFC 8414 metadata, the same at OpenID Connect Discovery's address, and the JWK Set.
+
+The blueprint is mounted in the modes that go beyond the platform's public documents, where
+the sandbox is an OpenID provider too: its signing key verifies ID and logout tokens, so the
+JWK Set is published even when access tokens are opaque.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify
+from flask import Blueprint, Response, jsonify
 
 from altitudeangel_sandbox.oauth.assertions import ALGORITHMS as ASSERTION_ALGORITHMS
 from altitudeangel_sandbox.oauth.clients import GRANT_TYPES, PRIVATE_KEY_JWT, PUBLIC
 from altitudeangel_sandbox.oauth.dpop.proof import ALGORITHMS
-from altitudeangel_sandbox.oauth.signing import public_jwks
+from altitudeangel_sandbox.oauth.id_tokens import ID_TOKEN_CLAIMS
+from altitudeangel_sandbox.oauth.signing import ALGORITHM, public_jwks
 from altitudeangel_sandbox.state import current_sandbox
 
 bp = Blueprint("metadata", __name__)
 
 JWKS_PATH = "/.well-known/jwks.json"
+# OpenID Connect Discovery 1.0 §3, and Back-Channel Logout 1.0 §2.1.
+OPENID_METADATA = {
+    "id_token_signing_alg_values_supported": [ALGORITHM],
+    "subject_types_supported": ["public"],
+    "claims_supported": list(ID_TOKEN_CLAIMS),
+    "backchannel_logout_supported": True,
+    "backchannel_logout_session_supported": True,
+}
 
 
 def server_metadata() -> dict[str, Any]:
@@ -41,9 +55,9 @@ def server_metadata() -> dict[str, Any]:
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": list(state.registry.scopes),
         "authorization_response_iss_parameter_supported": settings.iss_in_authorization_response,
+        "jwks_uri": settings.url(JWKS_PATH),
+        **OPENID_METADATA,
     }
-    if not settings.opaque_access_tokens:
-        metadata["jwks_uri"] = settings.url(JWKS_PATH)
     if settings.dpop_offered:
         metadata["dpop_signing_alg_values_supported"] = list(ALGORITHMS)
     return metadata
@@ -55,10 +69,13 @@ def authorization_server() -> Response:
     return jsonify(server_metadata())
 
 
+@bp.get("/.well-known/openid-configuration")
+def openid_configuration() -> Response:
+    """Describe the OpenID provider (OpenID Connect Discovery 1.0): the same document."""
+    return jsonify(server_metadata())
+
+
 @bp.get(JWKS_PATH)
 def jwks() -> Response:
-    """Publish the public key that verifies access tokens, unless they are opaque."""
-    state = current_sandbox()
-    if state.settings.opaque_access_tokens:
-        abort(404)
-    return jsonify(public_jwks(state.access_tokens.signing_key))
+    """Publish the public key that verifies ID, logout and (unless opaque) access tokens."""
+    return jsonify(public_jwks(current_sandbox().access_tokens.signing_key))

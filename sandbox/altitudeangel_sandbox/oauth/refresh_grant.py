@@ -65,7 +65,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         user = current_sandbox().registry.user(refresh_token.username)
         if user is None:
             return None
-        return TokenOwner(user, refresh_token.family, refresh_token.scope)
+        token = refresh_token
+        return TokenOwner(user, token.family, token.scope, token.sign_in)
 
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
         """Do nothing: the token was claimed before the new ones were issued."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import redis
 
 from altitudeangel_sandbox.oauth.access_tokens import family_revoked_key
+from altitudeangel_sandbox.oauth.sessions import SignIn
 from altitudeangel_sandbox.store import digest, key
 
 
@@ -22,6 +23,15 @@ class RefreshToken:
     scope: str
     family: str | None
     jkt: str | None = None
+    sid: str | None = None
+    auth_time: int | None = None
+
+    @property
+    def sign_in(self) -> SignIn | None:
+        """Return the browser sign-in of the login, without its nonce (Core §12.2)."""
+        if self.sid is None or self.auth_time is None:
+            return None
+        return SignIn(self.sid, self.auth_time)
 
     def check_client(self, client: object) -> bool:
         """Return whether ``client`` is the one the token was issued to."""
@@ -55,8 +65,12 @@ class RefreshTokens:
         scope: str,
         family: str | None,
         jkt: str | None = None,
+        sign_in: SignIn | None = None,
     ) -> str:
-        """Return a new refresh token of a login family (none for a client's own), maybe bound."""
+        """Return a new refresh token of a login family (none for a client's own), maybe bound.
+
+        ``sign_in`` is kept for the ID tokens of its refreshes, when the login has them.
+        """
         value = secrets.token_urlsafe(48)
         record = {
             "client_id": client_id,
@@ -64,6 +78,8 @@ class RefreshTokens:
             "scope": scope,
             "family": family,
             "jkt": jkt,
+            "sid": sign_in.sid if sign_in else None,
+            "auth_time": sign_in.auth_time if sign_in else None,
         }
         self._db.set(_live_key(digest(value)), json.dumps(record), ex=self._ttl)
         return value

@@ -49,7 +49,8 @@ class Registry:
         self._db = db
         self._defaults = defaults
         self.added = ClientAdditions(db)
-        self.scopes: dict[str, str] = dict(data["scopes"])
+        known = defaults.known_scopes(data["scopes"])
+        self.scopes: dict[str, str] = {name: data["scopes"][name] for name in known}
         self.users = {
             item["username"]: User(item["username"], item["password_hash"], dict(item["profile"]))
             for item in data["users"]

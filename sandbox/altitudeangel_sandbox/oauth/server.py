@@ -16,7 +16,7 @@ from authlib.oauth2.rfc9207 import IssuerParameter
 from flask import Flask, Response, g, request
 
 from altitudeangel_sandbox.oauth.access_tokens import AccessToken
-from altitudeangel_sandbox.oauth.clients import GRANT_TYPES, TOKEN_AUTH_METHODS, Client
+from altitudeangel_sandbox.oauth.clients import GRANT_TYPES, OPENID, TOKEN_AUTH_METHODS, Client
 from altitudeangel_sandbox.oauth.grants import (
     AuthorizationCodeGrant,
     ClientCredentialsGrant,
@@ -25,6 +25,7 @@ from altitudeangel_sandbox.oauth.grants import (
 )
 from altitudeangel_sandbox.oauth.refresh_grant import RefreshTokenGrant
 from altitudeangel_sandbox.oauth.refresh_tokens import RefreshToken
+from altitudeangel_sandbox.oauth.sessions import SignIn
 from altitudeangel_sandbox.settings import Settings
 from altitudeangel_sandbox.state import SandboxState, current_sandbox
 
@@ -118,6 +119,21 @@ def authenticate_basic(query_client: Callable[[str], Client | None], request: An
     return None
 
 
+def add_id_token(
+    state: SandboxState,
+    token: dict[str, Any],
+    grant_type: str,
+    client: Client,
+    subject: str,
+    sign_in: SignIn,
+) -> None:
+    """Add the ID token; a code's exchange also makes the client one of the session's."""
+    access_token = token["access_token"]
+    token["id_token"] = state.id_tokens.issue(client.client_id, subject, sign_in, access_token)
+    if grant_type == "authorization_code":
+        state.sessions.join(sign_in.sid, client.client_id)
+
+
 def issue_tokens(
     grant_type: str,
     client: Client,
@@ -140,12 +156,14 @@ def issue_tokens(
         "expires_in": state.settings.access_token_ttl,
         "scope": granted,
     }
+    if user is not None and user.sign_in is not None and OPENID in granted.split():
+        add_id_token(state, token, grant_type, client, subject, user.sign_in)
     if include_refresh_token and user is not None and person is not None:
         # RFC 9449 §5: a public client's refresh token is bound to its key; a confidential
         # client's is bound to its client authentication already.
         bound = jkt if client.is_public else None
         token["refresh_token"] = state.refresh_tokens.issue(
-            client.client_id, person.username, user.granted_scope, user.family, bound
+            client.client_id, person.username, user.granted_scope, user.family, bound, user.sign_in
         )
     return token
 

@@ -23,7 +23,7 @@ from altitudeangel_sandbox.oauth.signing import ALGORITHM
 from altitudeangel_sandbox.settings import Settings
 
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
-LOGOUT_TOKEN_TYPE = "logout+jwt"  # Back-Channel Logout 1.0 §2.4
+LOGOUT_TOKEN_TYPE = "logout+jwt"  # nosec B105 - a media type (Back-Channel Logout 1.0 §2.4)
 LOGOUT_TOKEN_TTL = 120
 ID_TOKEN_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "sid", "at_hash")
 

@@ -9,12 +9,19 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
-from altitudeangel_sandbox.api.report_input import InvalidInput
 from altitudeangel_sandbox.state import current_sandbox
 
 log = logging.getLogger(__name__)
 
 PAGE_PREFIXES = ("/sandbox/",)
+
+
+class InvalidInput(ValueError):
+    """The input is malformed; ``fields`` says why, per field."""
+
+    def __init__(self, fields: dict[str, str]):
+        super().__init__("invalid input")
+        self.fields = fields
 
 
 def api_error(status: int, error: str, description: str) -> tuple[Response, int]:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from altitudeangel_sandbox.api.report_input import InvalidInput
+from altitudeangel_sandbox.errors import InvalidInput
 from altitudeangel_sandbox.oauth.clients import PRIVATE_KEY_JWT, PUBLIC
 from altitudeangel_sandbox.settings import SECRET_METHODS
 

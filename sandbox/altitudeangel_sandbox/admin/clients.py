@@ -6,8 +6,7 @@ from flask import Blueprint, Response, jsonify
 
 from altitudeangel_sandbox.admin.client_input import parse_client, parse_jwks
 from altitudeangel_sandbox.admin.endpoints import json_object, require_admin_secret
-from altitudeangel_sandbox.api.report_input import InvalidInput
-from altitudeangel_sandbox.errors import api_error
+from altitudeangel_sandbox.errors import InvalidInput, api_error
 from altitudeangel_sandbox.state import current_sandbox
 
 bp = Blueprint("admin_clients", __name__, url_prefix="/_sandbox")

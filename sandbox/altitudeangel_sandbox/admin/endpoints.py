@@ -8,8 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, jsonify, request
 
 from altitudeangel_sandbox.admin.client_input import is_redirect_uri
-from altitudeangel_sandbox.api.report_input import InvalidInput
-from altitudeangel_sandbox.errors import api_error
+from altitudeangel_sandbox.errors import InvalidInput, api_error
 from altitudeangel_sandbox.faults import (
     KINDS,
     MAX_COUNT,

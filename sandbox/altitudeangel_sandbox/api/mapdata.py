@@ -10,8 +10,8 @@ from flask import Blueprint, Response, jsonify, request
 from altitudeangel_sandbox.api.geo import Box, bounds, overlaps
 from altitudeangel_sandbox.api.mapfeatures import AIR_FEATURES, GROUND_FEATURES
 from altitudeangel_sandbox.api.report_features import is_current, report_feature
-from altitudeangel_sandbox.api.report_input import InvalidInput
 from altitudeangel_sandbox.api.resource import current_token, require_token, token_user
+from altitudeangel_sandbox.errors import InvalidInput
 from altitudeangel_sandbox.state import current_sandbox
 
 bp = Blueprint("mapdata", __name__)

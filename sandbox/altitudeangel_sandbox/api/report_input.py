@@ -7,15 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from altitudeangel_sandbox.errors import InvalidInput
+
 MAX_DURATION = timedelta(hours=24)
-
-
-class InvalidInput(ValueError):
-    """The input is malformed; ``fields`` says why, per field."""
-
-    def __init__(self, fields: dict[str, str]):
-        super().__init__("invalid input")
-        self.fields = fields
 
 
 def _text(value: Any, low: int, high: int) -> str:

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from altitudeangel_sandbox.api.report_input import InvalidInput, parse_report
+from altitudeangel_sandbox.api.report_input import parse_report
 from altitudeangel_sandbox.api.resource import current_user, require_token
-from altitudeangel_sandbox.errors import api_error, invalid_request
+from altitudeangel_sandbox.errors import InvalidInput, api_error, invalid_request
 from altitudeangel_sandbox.settings import Settings
 from altitudeangel_sandbox.state import current_sandbox
 

@@ -51,10 +51,15 @@ redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
   --dir "$RUN_DIR" --logfile "$RUN_DIR/redis.log" &
 pids+=($!)
 
-# The nginx URLs are not among the demo client's registered ones: add them.
+# The nginx URLs are not among the demo client's registered ones: add them. The sandbox posts
+# back-channel logouts to the instances themselves (nginx's certificate is self-signed), to both:
+# each ends the login in the shared Redis, so either one being down loses nothing.
+BACKCHANNEL_URIS="http://127.0.0.1:$APP1_PORT/backchannel-logout"
+BACKCHANNEL_URIS+=" http://127.0.0.1:$APP2_PORT/backchannel-logout"
 SANDBOX_PORT=$SANDBOX_PORT SANDBOX_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
   SANDBOX_EXTRA_REDIRECT_URIS="$PUBLIC_URL/callback" \
   SANDBOX_EXTRA_POST_LOGOUT_REDIRECT_URIS="$PUBLIC_URL/signed-out" \
+  SANDBOX_EXTRA_BACKCHANNEL_LOGOUT_URIS="$BACKCHANNEL_URIS" \
   .venv/bin/python -m altitudeangel_sandbox >"$RUN_DIR/sandbox.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:$SANDBOX_PORT/.well-known/oauth-authorization-server" sandbox

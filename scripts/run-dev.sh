@@ -23,9 +23,11 @@ pids+=($!)
 
 export SANDBOX_PORT SANDBOX_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
 # The sandbox registers port 5000's URLs for demo-portal; another APP_PORT needs its own, as
-# run-cluster.sh does, or the sandbox refuses every sign-in ("redirect_uri ... not registered").
+# run-cluster.sh does, or the sandbox refuses every sign-in ("redirect_uri ... not registered")
+# and tells the app nothing of a sign-out at the sandbox (AA_SCOPES with openid).
 export SANDBOX_EXTRA_REDIRECT_URIS="http://127.0.0.1:$APP_PORT/callback"
 export SANDBOX_EXTRA_POST_LOGOUT_REDIRECT_URIS="http://127.0.0.1:$APP_PORT/signed-out"
+export SANDBOX_EXTRA_BACKCHANNEL_LOGOUT_URIS="http://127.0.0.1:$APP_PORT/backchannel-logout"
 .venv/bin/python -m altitudeangel_sandbox &
 pids+=($!)
 

@@ -79,6 +79,12 @@ def test_the_services_agree_on_urls_and_addresses(compose: dict[str, Any]) -> No
     post_logout = sandbox["SANDBOX_EXTRA_POST_LOGOUT_REDIRECT_URIS"].split()
     assert load_settings({**app, "SECRET_KEY": "x" * 32}).aa.post_logout_redirect_uri in post_logout
     assert app["AA_REDIRECT_URI"].startswith(nginx["PORTAL_PUBLIC_URL"] + "/")
+    # The sandbox posts back-channel logouts to a replica over the backend network, as nginx
+    # reaches them.
+    backchannel = urlsplit(sandbox["SANDBOX_EXTRA_BACKCHANNEL_LOGOUT_URIS"])
+    assert nginx["PORTAL_UPSTREAM_SERVERS"] == f"server {backchannel.netloc} resolve;"
+    assert backchannel.path == "/backchannel-logout"
+    assert "backend" in services["app"]["networks"] and "backend" in services["sandbox"]["networks"]
     assert urlsplit(nginx["PORTAL_PUBLIC_URL"]).port == 8443
     assert "127.0.0.1:8443:443" in services["nginx"]["ports"]
     assert app["SESSION_COOKIE_SECURE"] == "1" and app["TRUST_PROXY"] == "1"

@@ -103,6 +103,7 @@ def test_dpop_is_measured_against_bearer_in_the_same_run(smoke: Smoke) -> None:
 
 def test_versus_measures_another_commit_in_the_same_run() -> None:
     # HEAD against itself: the tool's plumbing (worktree, second app, sign-in, pairs), not a figure.
+    before = bench_worktrees()
     done = subprocess.run(  # noqa: S603 - fixed argument list
         [sys.executable, "-m", "bench.versus", "HEAD", "--rounds", "1", "--seconds", "1"],
         cwd=ROOT,
@@ -124,10 +125,14 @@ def test_versus_measures_another_commit_in_the_same_run() -> None:
     assert float(in_process[1]) > 0
     this_calls, other_calls = (int(n.replace(",", "")) for n in in_process.group(2, 3))
     assert this_calls > 1000 and abs(this_calls - other_calls) <= this_calls // 50  # same code
-    worktrees = subprocess.run(  # noqa: S603, S607 - fixed argument list
+    assert bench_worktrees() <= before  # its worktree removed again (another run's may remain)
+
+
+def bench_worktrees() -> set[str]:
+    listed = subprocess.run(  # noqa: S603, S607 - fixed argument list
         ["git", "worktree", "list"], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert "bench-versus-" not in worktrees.stdout  # removed again
+    return {line.split()[0] for line in listed.stdout.splitlines() if "bench-versus-" in line}
 
 
 def test_the_benchmarks_import_nothing_from_the_tests() -> None:

@@ -43,6 +43,14 @@ API_SECONDS = Histogram(
     ["operation", "status"],
     registry=REGISTRY,
 )
+DURABLE_WRITES = Counter(
+    "altitudeangel_durable_writes_total",
+    "Writes that must outlive a failover (rotated tokens, refresh locks), by outcome: confirmed "
+    "(a replica has it), no_replica (none to wait for), behind (no replica caught up in time: "
+    "on the primary only), retried (written again after the primary failed mid-write).",
+    ["outcome"],
+    registry=REGISTRY,
+)
 
 
 @cache

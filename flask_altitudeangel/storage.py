@@ -37,7 +37,10 @@ class StorageLock(Protocol):
         ...
 
     def extend(self) -> bool:
-        """Restart the lock's ttl from now; return False if it is no longer this holder's."""
+        """Restart the lock's ttl from now; return False if it is no longer this holder's.
+
+        Raises ``StorageUnavailable`` when the storage cannot answer: the holder tries again.
+        """
         ...
 
     def release(self) -> None:

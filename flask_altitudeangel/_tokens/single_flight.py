@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
-from flask_altitudeangel.errors import AuthServerUnavailable
+from flask_altitudeangel.errors import AuthServerUnavailable, StorageUnavailable
 
 if TYPE_CHECKING:
     from flask_altitudeangel.storage import StorageLock, TokenStorage
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 # Short polls: a refresh takes a token round trip, and waiters should not oversleep it.
 POLL_FIRST, POLL_MAX = 0.005, 0.05
+KEEP_TRYING = 0.25  # seconds between two attempts to extend a lock the storage did not answer
 
 
 class SingleFlight:
@@ -75,9 +76,16 @@ def keep_alive(lock: StorageLock, ttl: float) -> Iterator[None]:
     done = threading.Event()
 
     def extend() -> None:
-        while not done.wait(ttl / 3):
-            if not lock.extend():
-                return  # lost already, or the storage is gone: nothing left to keep
+        pause = ttl / 3
+        while not done.wait(pause):
+            try:
+                if not lock.extend():
+                    return  # lost already: nothing left to keep
+                pause = ttl / 3
+            except StorageUnavailable:
+                # Failing over, perhaps: the lock lives on in the replica that is promoted,
+                # and must be extended there before it runs out.
+                pause = min(ttl / 3, KEEP_TRYING)
 
     keeper = threading.Thread(target=extend, name="aa-lock-keeper", daemon=True)
     keeper.start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -19,18 +20,34 @@ from redis.exceptions import LockError, RedisError
 from redis.lock import Lock
 
 from flask_altitudeangel._crypto import Cipher, InvalidToken
+from flask_altitudeangel._durable import DurableWrites
 from flask_altitudeangel._tokens.model import CLIENT_TOKEN, ClientToken, UserToken
 from flask_altitudeangel.errors import StorageUnavailable
 
 # Every token write, the first and each refresh: a refresh is saved only if nobody saved
-# another since `expected` was read (ARGV[1], empty for the first). The key keeps the expiry
-# it was created with: a refresh never lets it outlive the sign-in's absolute limit.
+# another since `expected` was read (ARGV[1], empty for the first), or if what is stored is
+# this very write (ARGV[2], ARGV[3]), sent again after a failover. The key keeps the expiry it
+# was created with: a refresh never lets it outlive the sign-in's absolute limit.
 SAVE = """
-if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'v') ~= ARGV[1] then return 0 end
+local v = redis.call('HGET', KEYS[1], 'v')
+if ARGV[1] ~= '' and v ~= ARGV[1] then
+  if v ~= ARGV[2] or redis.call('HGET', KEYS[1], 'blob') ~= ARGV[3] then return 0 end
+end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'blob', ARGV[3])
 if ARGV[1] == '' then redis.call('EXPIREAT', KEYS[1], ARGV[4]) end
 return 1
 """
+# Take a lock (SET NX PX, as redis-py's Lock does), or find it taken already by this very
+# holder: an acquire sent again after a failover.
+ACQUIRE = """
+local held = redis.call('GET', KEYS[1])
+if held and held ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+# How long a rotated token's save keeps trying while the primary fails over, and a lock's.
+FAILOVER_WAIT = 10.0
+LOCK_WAIT = 2.0
 # Forget a login and hand back what it had, at once: a refresh saved a moment earlier is
 # handed back (and revoked), one saved a moment later finds the login gone.
 TAKE = """
@@ -61,21 +78,36 @@ def _answering() -> Iterator[None]:
 
 
 class RedisLock:
-    """A lock in Redis (SET NX PX with an owner token), as the storage protocol has it."""
+    """A lock in Redis (SET NX PX with an owner token), as the storage protocol has it.
 
-    def __init__(self, redis: Any, name: str, ttl: float) -> None:
+    Taken durably (see ``_durable``): a lock lost in a failover would let a second request
+    spend the refresh token the first one is spending.
+    """
+
+    def __init__(self, redis: Any, name: str, ttl: float, durable: DurableWrites | None) -> None:
         # Not thread-local: the holder's keeper thread extends it while the holder waits.
         self._lock = Lock(redis, name, timeout=ttl, thread_local=False)
+        self._durable = durable
 
     def acquire(self) -> bool:
         with _answering():
-            return bool(self._lock.acquire(blocking=False))
+            if self._durable is None:
+                return bool(self._lock.acquire(blocking=False))
+            token = secrets.token_hex(16).encode()
+            ttl = int(1000 * float(self._lock.timeout or 0))
+            [taken] = self._durable.write(
+                lambda pipe: pipe.eval(ACQUIRE, 1, self._lock.name, token, ttl), LOCK_WAIT
+            )
+        if taken:
+            self._lock.local.token = token  # as redis-py's Lock keeps it, to extend and release
+        return bool(taken)
 
     def extend(self) -> bool:
-        try:
-            return bool(self._lock.reacquire())
-        except (LockError, RedisError):
-            return False  # lost already, or Redis is gone: nothing left to keep
+        with _answering():
+            try:
+                return bool(self._lock.reacquire())
+            except LockError:  # a RedisError too: tell it apart first
+                return False  # lost already: nothing left to keep
 
     def release(self) -> None:
         # The lock may have expired meanwhile; then it is someone else's to release.
@@ -90,8 +122,12 @@ class RedisLock:
 class RedisTokenStore:
     """Users' tokens in Redis, encrypted, addressed by a random login id kept in the session."""
 
-    def __init__(self, redis: Any, cipher: Cipher, prefix: str) -> None:
+    def __init__(
+        self, redis: Any, cipher: Cipher, prefix: str, failover_wait: float = FAILOVER_WAIT
+    ) -> None:
         self._redis = redis
+        self._durable = DurableWrites.of(redis)
+        self._failover_wait = failover_wait
         self._cipher = cipher
         self._prefix = prefix
         self._idle_index = prefix + IDLE_INDEX
@@ -137,10 +173,20 @@ class RedisTokenStore:
         return saved if self._save(login_id, expected, saved, 0) else None
 
     def _save(self, login_id: str, expected: int | None, token: UserToken, keep_until: int) -> bool:
-        """Write a login's token: the one place every token write goes through."""
+        """Write a login's token: the one place every token write goes through.
+
+        The write is durable: once it returns, a replica has it, and a primary that fails
+        mid-write is written to again, once promoted (the same bytes: the script knows them).
+        """
+        key = self.key(login_id)
         args = ["" if expected is None else expected, token.version, self._encrypt(token)]
         with _answering():
-            return bool(self._save_script(keys=[self.key(login_id)], args=[*args, keep_until]))
+            if self._durable is None:
+                return bool(self._save_script(keys=[key], args=[*args, keep_until]))
+            [saved] = self._durable.write(
+                lambda pipe: pipe.eval(SAVE, 1, key, *args, keep_until), self._failover_wait
+            )
+        return bool(saved)
 
     def clear(self, login_id: str) -> UserToken | None:
         """Delete everything kept for this login; return the token it had."""
@@ -189,7 +235,7 @@ class RedisTokenStore:
             if name == CLIENT_TOKEN
             else self.key(name, "lock")
         )
-        return RedisLock(self._redis, key, ttl)
+        return RedisLock(self._redis, key, ttl, self._durable)
 
     def client_token(self) -> ClientToken | None:
         """Return the app's client token, or None when there is none or it cannot be decrypted."""

@@ -208,7 +208,11 @@ class LocalSentinels:
                 if self.node(promoted).info("replication")["role"] == "master":
                     return promoted
             time.sleep(0.1)
-        raise TimeoutError(f"no replica was promoted in {timeout} s")
+        replicas = self.sentinel().sentinel_slaves(SERVICE)
+        raise TimeoutError(
+            f"no replica was promoted in {timeout} s; the Sentinels' replicas: {replicas}\n"
+            + self.log_tail()
+        )
 
     def wait_for_demotion(self, node: DataNode, timeout: float = 30) -> None:
         """Wait until a primary still alive after a failover serves as a replica."""
@@ -234,6 +238,15 @@ class LocalSentinels:
                 return
             time.sleep(0.05)
         raise TimeoutError(f"the replica did not catch up with the primary in {timeout} s")
+
+    def log_tail(self, lines: int = 30) -> str:
+        """What the Sentinels saw last (their events), to see why a failover stalled."""
+        logs = sorted(self.directory.glob("sentinel*.log"))
+        return "\n".join(
+            f"{log.name}: {line}"
+            for log in logs
+            for line in [x for x in log.read_text().splitlines() if " # " in x][-lines:]
+        )
 
     def cleanup(self) -> None:
         for process in self.sentinels:

@@ -17,10 +17,12 @@ run: $(VENV)/.installed
 	@scripts/ensure-system-deps.sh redis-server
 	@scripts/run-dev.sh
 
-## Start Redis, the sandbox, two app instances and nginx with TLS in front of them.
+## Start Redis, the sandbox, two app instances and nginx with TLS in front of them;
+## REDIS_MODE=sentinel gives the instances a primary, a replica and three Sentinels.
+REDIS_MODE ?= single
 run-cluster: $(VENV)/.installed
 	@scripts/ensure-system-deps.sh redis-server nginx envsubst
-	@scripts/run-cluster.sh
+	@REDIS_MODE=$(REDIS_MODE) scripts/run-cluster.sh
 
 ## Start the sandbox alone on http://127.0.0.1:5001.
 sandbox: $(VENV)/.installed
@@ -43,6 +45,8 @@ lint: $(VENV)/.installed
 	$(BIN)/shellcheck scripts/*.sh .ci/run
 	SECRET_KEY=ci-only-placeholder-secret-key-0123456789 REDIS_PASSWORD=ci0only0placeholder \
 		docker-compose -f docker-compose.yml config -q
+	SECRET_KEY=ci-only-placeholder-secret-key-0123456789 REDIS_PASSWORD=ci0only0placeholder \
+		docker-compose -f docker-compose.yml -f docker-compose.sentinel.yml config -q
 
 ## Benchmarks against a same-I/O baseline and the Authlib pattern (about 5 minutes):
 ## regenerates bench/RESULTS.md and bench/results.png. Not part of `make test`.

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # `make run-cluster`: a private Redis, the sandbox, two app instances under gunicorn and nginx
 # terminating TLS in front of them (deploy/nginx, a self-signed certificate), as a deployment
-# runs. Every port can be changed:
+# runs. REDIS_MODE=sentinel gives the apps a primary, a replica and three Sentinels instead of
+# one Redis (the sandbox keeps its own); kill the primary to watch a failover. Every port can
+# be changed:
 #   CLUSTER_PORT=8443 CLUSTER_HTTP_PORT=8080 APP1_PORT=5011 APP2_PORT=5012 SANDBOX_PORT=5001
-#   REDIS_PORT=6391
+#   REDIS_PORT=6391, and with REDIS_MODE=sentinel REDIS_PRIMARY_PORT=6392 REDIS_REPLICA_PORT=6393
+#   SENTINEL_PORTS="26391 26392 26393"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +17,10 @@ APP1_PORT=${APP1_PORT:-5011}
 APP2_PORT=${APP2_PORT:-5012}
 SANDBOX_PORT=${SANDBOX_PORT:-5001}
 REDIS_PORT=${REDIS_PORT:-6391}
+REDIS_MODE=${REDIS_MODE:-single}
+REDIS_PRIMARY_PORT=${REDIS_PRIMARY_PORT:-6392}
+REDIS_REPLICA_PORT=${REDIS_REPLICA_PORT:-6393}
+SENTINEL_PORTS=${SENTINEL_PORTS:-26391 26392 26393}
 NGINX=${NGINX:-/usr/sbin/nginx}
 RUN_DIR="$PWD/.run/cluster"
 PUBLIC_URL="https://$CLUSTER_HOST:$CLUSTER_PORT"
@@ -31,7 +38,9 @@ cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 wait_for() {  # wait_for URL NAME: give each piece 20 s to come up
   for _ in $(seq 200); do
@@ -47,9 +56,41 @@ wait_for() {  # wait_for URL NAME: give each piece 20 s to come up
   exit 1
 }
 
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
-  --dir "$RUN_DIR" --logfile "$RUN_DIR/redis.log" &
-pids+=($!)
+redis_node() {  # redis_node PORT NAME [ARGS...]: one redis-server keeping nothing on disk
+  local port=$1 name=$2
+  shift 2
+  redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
+    --dir "$RUN_DIR" --logfile "$RUN_DIR/$name.log" "$@" &
+  pids+=($!)
+}
+
+redis_node "$REDIS_PORT" redis
+APP_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+case $REDIS_MODE in
+  single) ;;
+  sentinel)
+    redis_node "$REDIS_PRIMARY_PORT" redis-primary --repl-diskless-sync-delay 0
+    redis_node "$REDIS_REPLICA_PORT" redis-replica --replicaof 127.0.0.1 "$REDIS_PRIMARY_PORT" \
+      --repl-diskless-sync-delay 0
+    sentinels=()
+    for port in $SENTINEL_PORTS; do
+      # A Sentinel rewrites its configuration as it learns: each gets a fresh one per run.
+      printf '%s\n' "port $port" "bind 127.0.0.1" "dir $RUN_DIR" \
+        "logfile $RUN_DIR/sentinel-$port.log" \
+        "sentinel monitor portal 127.0.0.1 $REDIS_PRIMARY_PORT 2" \
+        "sentinel down-after-milliseconds portal 2000" "sentinel failover-timeout portal 6000" \
+        >"$RUN_DIR/sentinel-$port.conf"
+      redis-server "$RUN_DIR/sentinel-$port.conf" --sentinel &
+      pids+=($!)
+      sentinels+=("127.0.0.1:$port")
+    done
+    APP_REDIS_URL="redis+sentinel://$(IFS=,; echo "${sentinels[*]}")/portal/0"
+    ;;
+  *)
+    echo "run-cluster: REDIS_MODE is single or sentinel, not $REDIS_MODE" >&2
+    exit 1
+    ;;
+esac
 
 # The nginx URLs are not among the demo client's registered ones: add them. The sandbox posts
 # back-channel logouts to the instances themselves (nginx's certificate is self-signed), to both:
@@ -72,7 +113,7 @@ export AA_CLIENT_ID=demo-portal
 export AA_CLIENT_SECRET='demo+portal/secret=&%?#2026'
 # The local demo: the published sandbox-only SECRET_KEY unless one is set, the /flow trace on.
 export PORTAL_DEMO=1
-export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+export REDIS_URL="$APP_REDIS_URL"
 export SESSION_COOKIE_SECURE=1 TRUST_PROXY=1 FORWARDED_ALLOW_IPS=127.0.0.1 GUNICORN_WORKERS=2
 for n in 1 2; do
   port_var="APP${n}_PORT"
@@ -104,6 +145,7 @@ cat <<MSG
   Its certificate is self-signed ($RUN_DIR/tls/cert.pem): the browser will warn once.
   The sandbox (Altitude Angel stand-in):  http://127.0.0.1:$SANDBOX_PORT
   Logs: $RUN_DIR/*.log (each instance's access log shows which requests it served)
+  The apps' Redis: $REDIS_URL
 
   Sign in as alice / wonderland or bob / builder.  Ctrl-C stops everything.
 

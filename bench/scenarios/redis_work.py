@@ -20,7 +20,9 @@ from portal.sessions import session_key
 
 READS = {"get", "mget", "hget", "hmget", "hgetall", "lrange", "exists", "ttl", "llen"}
 WRITES = {"set", "setex", "hset", "expire", "pexpire", "rpush", "ltrim", "del", "unlink", "evalsha"}
+WRITES |= {"eval"}  # a durable save: its script goes in a pipeline with WAIT
 IGNORED = {"info", "config", "memory", "ping", "client", "hello", "keys", "scan", "select"}
+IGNORED |= {"replconf"}  # a replica's acknowledgements, where the primary has one
 
 
 def run(world: World, views: int) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+OPENID = "openid"
 SCOPES = {
     "query_userinfo": "Read your profile: name, e-mail, country and units.",
     "manage_flightreports": "See, file and complete your flight reports.",
@@ -23,4 +24,6 @@ def requested_scope(
         base = (granted or default).split()
         return " ".join(dict.fromkeys([*base, str(add_scope)]))
     picked = [s for value in chosen for s in value.split() if s in SCOPES]
+    if picked and OPENID in default.split():
+        picked.insert(0, OPENID)  # an OpenID sign-in stays one, whichever API scopes are chosen
     return " ".join(dict.fromkeys(picked)) or default

@@ -193,6 +193,15 @@ def test_a_sign_in_without_openid_sends_no_nonce_and_needs_no_id_token(
     assert client.get("/me").get_json() == {"sub": "", "sid": "", "claims": {}}
 
 
+def test_a_sign_in_with_chosen_scopes_still_asks_for_openid(app: Flask) -> None:
+    provider_of = app.config["AA_AUTH_URL"]
+    client = app.test_client()
+    started = client.get("/auth/login?scope=talk_tower&scope=query_userinfo")
+    asked = parse_qs(urlsplit(started.headers["Location"]).query)
+    assert started.headers["Location"].startswith(provider_of)
+    assert asked["scope"] == ["openid talk_tower query_userinfo"] and asked["nonce"][0]
+
+
 def test_keys_are_fetched_once_and_again_once_when_the_provider_rotates_them(
     app: Flask, provider: StandInProvider
 ) -> None:

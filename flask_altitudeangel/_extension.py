@@ -165,6 +165,7 @@ def _configure(
     """Check every setting, then read the server's metadata; the settings win over what it says."""
     read = _profile.settings_reader(values, names)  # SettingsReader, and what a profile fixes
     settings = read_config(read, prefix)
+    read.secret_key("SECRET_KEY")  # signs sign-out states; keys the tokens' encryption by default
     if not (redis_given or settings.redis_url):
         read.refuse("AA_REDIS_URL", "must be set, or a Redis client given to init_app", "")
     discovery = read.flag("AA_DISCOVERY", True)

@@ -22,6 +22,7 @@ REDIS_SCHEMES = (
     *("redis+cluster", "rediss+cluster", "redis+sentinel", "rediss+sentinel"),
 )
 REDIS_TIMEOUT = (1.0, 0.05, 10.0)  # seconds: default, lowest, highest
+SECRET_KEY_LENGTH = 32  # characters, at least: it signs states and may derive the token key
 
 
 def is_loopback(url: str) -> bool:
@@ -193,3 +194,14 @@ class SettingsReader:
         default, low, high = REDIS_TIMEOUT
         timeout: float = self.number(key, default, low, high, float)
         return timeout
+
+    def secret_key(self, key: str) -> str | bytes:
+        """Read Flask's SECRET_KEY: set, and long enough to sign with and derive keys from."""
+        value = self._values.get(key)
+        if not value:
+            return self.refuse(key, "must be set (a long random string)", "")
+        if not isinstance(value, str | bytes):
+            return self.refuse(key, f"must be a string, got {type(value).__name__}", "")
+        if len(value) < SECRET_KEY_LENGTH:
+            return self.refuse(key, f"must be at least {SECRET_KEY_LENGTH} characters long", "")
+        return value

@@ -131,3 +131,18 @@ def test_a_host_reads_its_own_settings_with_the_same_reader() -> None:
     assert read.text("TITLE", "") == "Flights"
     with pytest.raises(ConfigError, match="MY_PAGE_SIZE must be a number"):
         read.check()
+
+
+@pytest.mark.parametrize("secret_key", [None, "", "k" * 31, b"k" * 31, 1234567890])
+def test_init_app_refuses_a_missing_or_short_secret_key(secret_key: Any) -> None:
+    # Without one, the tokens' encryption key was derived from an empty string.
+    settings = {**VALID, "AA_DISCOVERY": "0", "AA_REDIS_URL": "redis://127.0.0.1:1/0"}
+    if secret_key is not None:
+        settings["SECRET_KEY"] = secret_key
+    with pytest.raises(ConfigError, match="SECRET_KEY must be"):
+        bind(settings)
+
+
+def test_a_secret_key_of_32_characters_is_enough() -> None:
+    settings = {**VALID, "AA_DISCOVERY": "0", "AA_REDIS_URL": "redis://127.0.0.1:1/0"}
+    bind({**settings, "SECRET_KEY": "k" * 32})

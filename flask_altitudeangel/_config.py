@@ -24,6 +24,7 @@ PLATFORM_PATHS = {
 SIGN_IN_SCOPES = "query_userinfo manage_flightreports query_mapdata"
 CLIENT_SCOPES = "query_mapdata query_mapairdata"
 METHOD_SECRET = "client_secret_post"  # nosec B105 - the name of a method
+METADATA_PAR_URL = "the metadata's pushed_authorization_request_endpoint"
 
 
 @dataclass(frozen=True)
@@ -77,14 +78,23 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _par_url(read: SettingsReader, metadata: Mapping[str, Any]) -> str:
+def _par_url(read: SettingsReader, metadata: Mapping[str, Any], known: bool) -> str:
+    """Pick the endpoint authorization requests are pushed to (RFC 9126), if any.
+
+    It receives the client's credentials: one the metadata names is held to the rule every
+    endpoint is, https (or http to this machine). Before the metadata is ``known``, AA_PAR=1
+    without AA_PAR_URL waits for the endpoint it may name.
+    """
     offered = str(metadata.get("pushed_authorization_request_endpoint") or "")
     explicit = read.url("AA_PAR_URL", "", allow_empty=True)
     if not read.choice("AA_PAR", bool(offered)):
         return ""
-    if not (explicit or offered):
+    if explicit or not known:
+        return explicit
+    if not offered:
         return read.refuse("AA_PAR", "is 1, but neither AA_PAR_URL nor the metadata names one", "")
-    return explicit or offered
+    problem = read.url_problem(offered)
+    return read.refuse(METADATA_PAR_URL, problem, "") if problem else offered
 
 
 def _client_auth(read: SettingsReader, metadata: Mapping[str, Any]) -> tuple[str, ClientKey | None]:
@@ -187,7 +197,7 @@ def read_config(
         after_sign_in=read.path("AA_AFTER_SIGN_IN", "/"),
         metadata=meta,
         dpop=read.choice("AA_DPOP", "ES256" in meta.get("dpop_signing_alg_values_supported", [])),
-        par_url=_par_url(read, meta),
+        par_url=_par_url(read, meta, metadata is not None),
         client_auth=client_auth,
         client_key=client_key,
         jwks_uri=_jwks_uri(read, metadata is not None),

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from altitudeangel_sandbox.pytest_plugin import Sandbox
 from flask_altitudeangel import AltitudeAngel, ConfigError, SettingsReader, load_config
+from flask_altitudeangel._state import current_state
 
 VALID = {
     "AA_CLIENT_ID": "demo-portal",
@@ -146,3 +148,42 @@ def test_init_app_refuses_a_missing_or_short_secret_key(secret_key: Any) -> None
 def test_a_secret_key_of_32_characters_is_enough() -> None:
     settings = {**VALID, "AA_DISCOVERY": "0", "AA_REDIS_URL": "redis://127.0.0.1:1/0"}
     bind({**settings, "SECRET_KEY": "k" * 32})
+
+
+SERVER = "https://auth.example.com"
+
+
+@pytest.mark.parametrize("endpoint", ["http://par.example.com/par", "par", "javascript:alert(1)"])
+def test_a_pushed_request_endpoint_from_the_metadata_is_held_to_the_https_rule(
+    endpoint: str,
+) -> None:
+    # It receives the client's credentials, as the token endpoint does.
+    metadata = {"issuer": SERVER, "pushed_authorization_request_endpoint": endpoint}
+    problem = "the metadata's pushed_authorization_request_endpoint must"
+    with pytest.raises(ConfigError, match=problem):
+        load_config({**VALID, "AA_AUTH_URL": SERVER}, metadata=metadata)
+
+
+def test_a_pushed_request_endpoint_from_the_metadata_over_https_is_used() -> None:
+    metadata = {"issuer": SERVER, "pushed_authorization_request_endpoint": SERVER + "/par"}
+    config = load_config({**VALID, "AA_AUTH_URL": SERVER}, metadata=metadata)
+    assert config.par_url == SERVER + "/par"
+
+
+def test_pushing_forced_on_waits_for_the_metadata_to_name_the_endpoint(
+    altitudeangel_sandbox: Sandbox,
+) -> None:
+    assert load_config({**VALID, "AA_PAR": "1"}).par_url == ""  # the metadata is not known yet
+    with pytest.raises(ConfigError, match="AA_PAR is 1"):
+        load_config({**VALID, "AA_PAR": "1"}, metadata={})  # known, and it names none
+    app = bind(
+        {
+            **VALID,
+            "SECRET_KEY": "settings-test-secret-key-" + "s" * 32,
+            "AA_AUTH_URL": altitudeangel_sandbox.url,
+            "AA_REDIS_URL": "redis://127.0.0.1:1/0",  # not used: nobody signs in
+            "AA_PAR": "1",
+        }
+    )
+    with app.app_context():
+        assert current_state().config.par_url.startswith(altitudeangel_sandbox.url + "/")

@@ -165,7 +165,8 @@ def read_config(
         auth_url=auth_url,
         authorize_url=endpoints["AA_AUTHORIZE_URL"],
         token_url=endpoints["AA_TOKEN_URL"],
-        revoke_url=read.url("AA_REVOKE_URL", auth_url + "/oauth/v2/revoke", allow_empty=True),
+        # The platform documents none: only the metadata, or the setting, names one.
+        revoke_url=read.url("AA_REVOKE_URL", "", allow_empty=True),
         end_session_url=read.url("AA_END_SESSION_URL", "", allow_empty=True),
         userprofile_url=endpoints["AA_USERPROFILE_URL"],
         api_url=read.url("AA_API_URL", PLATFORM_API_URL, base=True),

@@ -44,6 +44,11 @@ def _background() -> ThreadPoolExecutor:
         return _executor
 
 
+def _not_offered() -> None:
+    # The real platform documents no revocation endpoint: nothing failed, there is nothing to do.
+    log.info("event=revocation_skipped reason=not_offered")
+
+
 def _refuse_unavailable(response: requests.Response) -> requests.Response:
     """Turn 429 and 5xx into AuthServerUnavailable before Authlib reads the body."""
     if response.status_code == 429 or response.status_code >= 500:
@@ -231,8 +236,9 @@ class OAuthClient:
         raise TokenRejected("unbound_token", f"a {kind or 'typeless'} token, not a DPoP-bound one")
 
     def revoke(self, refresh_token: str) -> None:
-        """Revoke a refresh token (RFC 7009) and with it the login's grant."""
+        """Revoke a refresh token (RFC 7009) and with it the login's grant, where offered."""
         if not self._config.revoke_url:
+            _not_offered()
             return
         with self._call("revoke"):
             response = self._session().revoke_token(
@@ -248,8 +254,10 @@ class OAuthClient:
 
     def revoke_in_background(self, refresh_token: str) -> None:
         """Revoke a grant without making anyone wait for it; failures are only logged."""
-        if self._config.revoke_url:
-            _background().submit(self._revoke_quietly, refresh_token)
+        if not self._config.revoke_url:
+            _not_offered()
+            return
+        _background().submit(self._revoke_quietly, refresh_token)
 
     def _revoke_quietly(self, refresh_token: str) -> None:
         try:

@@ -187,3 +187,11 @@ def test_pushing_forced_on_waits_for_the_metadata_to_name_the_endpoint(
     )
     with app.app_context():
         assert current_state().config.par_url.startswith(altitudeangel_sandbox.url + "/")
+
+
+def test_the_platforms_defaults_name_no_revocation_endpoint() -> None:
+    # The platform documents none: a default of its own made every sign-out log a failure.
+    assert load_config({**VALID, "AA_AUTH_URL": SERVER}).revoke_url == ""
+    metadata = {"issuer": SERVER, "revocation_endpoint": SERVER + "/revoke"}
+    given = {**VALID, "AA_AUTH_URL": SERVER, "AA_REVOKE_URL": SERVER + "/revoke"}
+    assert load_config(given, metadata=metadata).revoke_url == SERVER + "/revoke"

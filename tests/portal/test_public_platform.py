@@ -6,6 +6,7 @@ reports come from the map data and from what was filed through the app.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
@@ -43,7 +44,7 @@ def public_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
 
 def platform_app(redis: RedisServer, sandbox: ServiceProcess, **extra: str) -> Flask:
     """The app set up as docs/deploy.md says for the real platform."""
-    env = app_environment(redis, sandbox, AA_REQUIRE_ISS="0", AA_REVOKE_URL="", **extra)
+    env = app_environment(redis, sandbox, AA_REQUIRE_ISS="0", **extra)
     del env["AA_PAR"]  # the suite-wide "0" goes: deploy.md sets none of DPoP, PAR, client auth
     return portal_for(env)
 
@@ -56,6 +57,20 @@ def test_the_configuration_is_the_platforms_documented_one(
     assert config.metadata == {}  # none published: the documented paths
     assert config.authorize_url == public_sandbox.url + "/oauth/v2/authorize"
     assert config.end_session_url == "" and config.revoke_url == ""
+
+
+def test_sign_out_revokes_nothing_the_platform_does_not_offer_and_calls_it_no_failure(
+    redis_server: RedisServer, public_sandbox: ServiceProcess, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = platform_app(redis_server, public_sandbox).test_client()
+    assert sign_in_with(client).status_code == 303
+    page = client.get("/flight-reports").text
+    with caplog.at_level(logging.DEBUG, logger="flask_altitudeangel"):
+        assert client.post("/logout", data={"csrf_token": csrf_token(page)}).status_code == 303
+    events = [record.getMessage() for record in caplog.records]
+    assert "event=revocation_skipped reason=not_offered" in events
+    assert not [event for event in events if "revocation_failed" in event]
+    assert peek.login_id(client) is None
 
 
 def test_tokens_are_bearer_nothing_is_pushed_and_the_secret_goes_in_the_form(

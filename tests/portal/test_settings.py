@@ -13,7 +13,7 @@ def test_defaults_point_at_the_sandbox() -> None:
     settings = load_settings(BASE)
     assert settings.aa.authorize_url == "http://127.0.0.1:5001/oauth/v2/authorize"
     assert settings.aa.token_url == "http://127.0.0.1:5001/oauth/v2/token"
-    assert settings.aa.revoke_url == "http://127.0.0.1:5001/oauth/v2/revoke"
+    assert settings.aa.revoke_url == ""  # the sandbox's metadata names it; the platform none
     assert settings.aa.userprofile_url == "http://127.0.0.1:5001/userProfile"
     assert settings.aa.scopes == "query_userinfo manage_flightreports query_mapdata"
     assert settings.aa.use_pkce is True

@@ -83,11 +83,18 @@ class Sandbox:
             raise ValueError(f"database {SANDBOX_DB} holds the sandbox's own state")
         return self.redis.database_url(db)
 
-    def register_redirect_uri(self, redirect_uri: str, post_logout_redirect_uri: str = "") -> None:
-        """Let the demo client use your app's callback (and signed-out page) on any port."""
+    def register_redirect_uri(
+        self,
+        redirect_uri: str,
+        post_logout_redirect_uri: str = "",
+        backchannel_logout_uri: str = "",
+    ) -> None:
+        """Let the demo client use your app's callback (and sign-out URIs) on any port."""
         body: dict[str, str] = {"client_id": self.client_id, "redirect_uri": redirect_uri}
         if post_logout_redirect_uri:
             body["post_logout_redirect_uri"] = post_logout_redirect_uri
+        if backchannel_logout_uri:
+            body["backchannel_logout_uri"] = backchannel_logout_uri
         admin_call(self.url, self.admin_secret, "POST", "/_sandbox/redirect-uris", body)
 
     def sign_in(

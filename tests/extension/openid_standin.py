@@ -1,10 +1,10 @@
 """A stand-in OpenID provider over real HTTP: discovery, its keys, authorize, token, revocation.
 
-The sandbox issues no ID tokens yet (its OpenID Connect support is a later step), and
-oidc-provider (tests/interop) signs only what it should: these tests need tokens signed wrongly
-on purpose. This server signs ID and logout tokens with keys it publishes at ``/jwks``, lets a
-test reshape the next ID token (``reshape``), and does nothing else of a provider's work: no
-sign-in page (authorize answers at once, as ``identity``), no checks of the client.
+The sandbox (tests/extension/test_openid_sandbox.py) and oidc-provider (tests/interop) sign
+only what they should: these tests need tokens signed wrongly on purpose. This server signs ID
+and logout tokens with keys it publishes at ``/jwks``, lets a test reshape the next ID token
+(``reshape``), and does nothing else of a provider's work: no sign-in page (authorize answers
+at once, as ``identity``), no checks of the client.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Back-channel logout: the provider's logout token ends the logins it names, on every host.
 
 The logout tokens are signed here, by the stand-in provider (tests/extension/openid_standin.py),
-with the keys it serves over HTTP: the sandbox has no OpenID Connect support yet. Two apps on
-one redis-server stand for two hosts; CSRFProtect guards both, bound before or after the
-extension.
+with the keys it serves over HTTP, so that they can be wrong on purpose; the sandbox posting its
+own is in test_openid_sandbox.py. Two apps on one redis-server stand for two hosts; CSRFProtect
+guards both, bound before or after the extension.
 """
 
 from __future__ import annotations
@@ -33,7 +33,12 @@ LOGOUT = "/auth/backchannel-logout"
 def hosts(
     request: pytest.FixtureRequest, provider: StandInProvider, redis_server: RedisServer
 ) -> tuple[Flask, Flask]:
-    """Two hosts of one app, CSRFProtect bound before (or after) the extension."""
+    """Two hosts of one app, CSRFProtect bound before (or after) the extension.
+
+    Their database starts empty: logins other modules' tests left there (test_id_tokens.py
+    signs alice in with the same sids) would be ended too, and counted.
+    """
+    redis_server.client(6).flushdb()
     return host(provider, redis_server, request.param), host(provider, redis_server, request.param)
 
 

@@ -28,10 +28,11 @@ run-cluster: $(VENV)/.installed
 sandbox: $(VENV)/.installed
 	$(BIN)/python -m altitudeangel_sandbox
 
-## Run every test against a private redis-server, the sandbox over HTTP and Chromium.
+## Run every test against a private redis-server, the sandbox over HTTP and Chromium,
+## in two processes (each with its own servers), a test file at a time in each.
 test: $(VENV)/.installed
 	@scripts/ensure-system-deps.sh redis-server redis-cli chromium nginx wrk envsubst node npm
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 ## Lint, format check, types and security scan.
 lint: $(VENV)/.installed

@@ -52,7 +52,6 @@ def flask_config(settings: Settings) -> dict[str, Any]:
         "SESSION_COOKIE_PATH": "/",
         "SESSION_COOKIE_DOMAIN": None,
         "SESSION_REFRESH_EACH_REQUEST": False,
-        "PERMANENT_SESSION_LIFETIME": timedelta(seconds=settings.aa.session_idle_timeout),
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session that holds it
         "PORTAL_SETTINGS": settings,
@@ -90,12 +89,15 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     app.session_interface = RedisSessions(app, redis, key_prefix="portal:session:")
     csrf.init_app(app)
     try:
-        aa.init_app(app, redis=redis)  # reads the server's metadata, when it has any
+        aa.init_app(app, redis=redis)  # checks the AA_* settings, every one
     except ConfigError as error:
         raise SettingsError(str(error)) from None
+    with app.app_context():
+        config = aa.config  # the one the extension read: this app reads no AA_* key itself
+    app.permanent_session_lifetime = timedelta(seconds=config.session_idle_timeout)
     platform.init_app(app, redis)
     limit_sign_ins(app, settings, redis)
-    trace.recorder.init_app(app, redis, settings)
+    trace.recorder.init_app(app, redis, settings, config)
 
 
 def limit_sign_ins(app: Flask, settings: Settings, redis: Any) -> None:

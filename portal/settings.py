@@ -1,4 +1,9 @@
-"""Every setting of the client web app, read from the environment and validated at start-up."""
+"""Every setting of the client web app, read from the environment and validated at start-up.
+
+The sign-in extension's settings (the ``AA_*`` variables and those in ``RENAMED``) are handed
+to it as they are: it checks them when it is bound, and the app reads them back from
+``aa.config``. This module reads the app's own, with the extension's ``SettingsReader``.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Any
-from urllib.parse import urlsplit
 
-from flask_altitudeangel import Config, ConfigError, load_config
+from flask_altitudeangel import ConfigError, SettingsReader
 from portal.models import BoundingBox
 
 log = logging.getLogger(__name__)
@@ -23,14 +27,10 @@ SANDBOX_AUTH_URL = "http://127.0.0.1:5001"
 SANDBOX_SECRET_KEY = "sandbox-only-secret-key-do-not-use-in-production"  # nosec B105
 
 IPNetwork = IPv4Network | IPv6Network
-REDIS_SCHEMES = (
-    *("redis", "rediss", "unix"),
-    *("redis+cluster", "rediss+cluster", "redis+sentinel", "rediss+sentinel"),
-)
 
 
 class SettingsError(ValueError):
-    """A setting is missing or malformed; the message names the variable."""
+    """Settings are missing or malformed; the message names each variable."""
 
 
 # What the sign-in extension reads as AA_* keys, under the names this app's users set.
@@ -48,10 +48,9 @@ ENV_NAMES = {key: name for name, key in RENAMED.items()}
 
 @dataclass(frozen=True)
 class Settings:
-    """The app's configuration: the extension's (``aa``), then this app's own."""
+    """This app's own settings; the extension's are ``aa.config`` once it is bound."""
 
-    aa: Config  # sign-in, tokens and APIs, read from the AA_* variables and those in RENAMED
-    extension: dict[str, Any]  # the same, as the app.config keys the extension reads
+    extension: dict[str, Any]  # the AA_* keys of app.config, checked by the extension
     redis_url: str
     secret_key: str
     redis_timeout: float
@@ -62,93 +61,6 @@ class Settings:
     login_rate_limit: str  # /login and /callback requests per client address
     metrics_token: str  # bearer token /metrics asks for; empty: /metrics is not served
     reports_area: BoundingBox | None  # where to look for reports on a platform with no list
-
-
-class _Environment:
-    """Typed, validated reads of environment variables, each error naming its variable."""
-
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self._env = env
-
-    def text(self, name: str, default: str) -> str:
-        return self._env.get(name, default).strip()
-
-    def flag(self, name: str, default: str) -> bool:
-        value = self.text(name, default).lower()
-        if value in ("1", "true", "yes", "on"):
-            return True
-        if value in ("0", "false", "no", "off", ""):
-            return False
-        raise SettingsError(f"{name} must be 1 or 0, got {value!r}")
-
-    def number(self, name: str, default: str, low: float, high: float, cast: type = int) -> Any:
-        value = self.text(name, default)
-        try:
-            number = cast(value)
-        except ValueError:
-            raise SettingsError(f"{name} must be a number, got {value!r}") from None
-        if not low <= number <= high:
-            raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
-        return number
-
-    def secret_key(self, demo: bool) -> str:
-        """SECRET_KEY, which only the local demo (PORTAL_DEMO=1) may go without."""
-        value = self._env.get("SECRET_KEY", "")
-        if not value:
-            if not demo:
-                raise SettingsError("SECRET_KEY must be set (a long random string) in production")
-            log.warning("SECRET_KEY is not set: using the published sandbox-only key")
-            return SANDBOX_SECRET_KEY
-        if len(value) < 32:
-            raise SettingsError("SECRET_KEY must be at least 32 characters long")
-        return value
-
-    def rate_limit(self, name: str, default: str) -> str:
-        from limits import parse_many
-
-        value = self.text(name, default)
-        try:
-            parse_many(value)
-        except ValueError:
-            raise SettingsError(f"{name} must be a rate such as '20 per minute'") from None
-        return value
-
-    def bearer_token(self, name: str) -> str:
-        value = self.text(name, "")
-        if value and (len(value) < 24 or not value.isprintable() or " " in value):
-            raise SettingsError(f"{name} must be empty or at least 24 printable characters")
-        return value
-
-    def networks(self, name: str, default: str) -> tuple[IPNetwork, ...]:
-        """Read comma-separated addresses or CIDR networks, as gunicorn does; * is any."""
-        value = self.text(name, default)
-        if value == "*":
-            return (ip_network("0.0.0.0/0"), ip_network("::/0"))
-        try:
-            return tuple(ip_network(part.strip(), strict=False) for part in value.split(","))
-        except ValueError:
-            raise SettingsError(f"{name} must be addresses or networks, got {value!r}") from None
-
-    def area(self, name: str) -> BoundingBox | None:
-        """Read a map box as north,east,south,west in degrees, at most 2 degrees a side."""
-        value = self.text(name, "")
-        if not value:
-            return None
-        try:
-            north, east, south, west = (float(part) for part in value.split(","))
-        except ValueError:
-            raise SettingsError(f"{name} must be north,east,south,west in degrees") from None
-        if not (-90 <= south < north <= 90 and -180 <= west < east <= 180):
-            raise SettingsError(f"{name} must have north above south and east of west")
-        if north - south > 2 or east - west > 2:
-            raise SettingsError(f"{name} may span at most 2 degrees each way, as map data does")
-        return BoundingBox(north, east, south, west)
-
-    def redis_url(self) -> str:
-        value = self.text("REDIS_URL", "redis://127.0.0.1:6379/0")
-        if urlsplit(value).scheme not in REDIS_SCHEMES:
-            raise SettingsError(f"REDIS_URL must be a redis:// or rediss:// URL, got {value!r}")
-        return value
 
 
 def extension_settings(env: Mapping[str, str]) -> dict[str, Any]:
@@ -166,27 +78,82 @@ def extension_settings(env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate the settings; raise SettingsError naming the first bad variable."""
-    env = _Environment(os.environ if environ is None else environ)
-    demo = env.flag("PORTAL_DEMO", "0")
-    extension = extension_settings(os.environ if environ is None else environ)
+    """Read and validate this app's settings; raise SettingsError naming every bad variable."""
+    env = os.environ if environ is None else environ
+    read = SettingsReader(env)
+    demo = read.flag("PORTAL_DEMO", False)
+    extension = extension_settings(env)
+    settings = Settings(
+        extension=extension,
+        redis_url=read.redis_url("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        secret_key=_secret_key(read, env, demo),
+        redis_timeout=read.redis_timeout("REDIS_TIMEOUT"),
+        session_cookie_secure=read.flag(
+            "SESSION_COOKIE_SECURE", extension["AA_AUTH_URL"].startswith("https:")
+        ),
+        trust_proxy=read.number("TRUST_PROXY", 0, 0, 5),
+        forwarded_allow_ips=_networks(read, "FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        flow_trace=read.flag("FLOW_TRACE", demo),
+        login_rate_limit=_rate_limit(read, "LOGIN_RATE_LIMIT", "20 per minute"),
+        metrics_token=_bearer_token(read, "METRICS_TOKEN"),
+        reports_area=_area(read, "REPORTS_AREA"),
+    )
     try:
-        aa = load_config(extension, ENV_NAMES)
+        read.check()
     except ConfigError as error:
         raise SettingsError(str(error)) from None
-    return Settings(
-        aa=aa,
-        extension=extension,
-        redis_url=env.redis_url(),
-        secret_key=env.secret_key(demo),
-        redis_timeout=env.number("REDIS_TIMEOUT", "1", 0.05, 10, float),
-        session_cookie_secure=env.flag(
-            "SESSION_COOKIE_SECURE", "1" if aa.auth_url.startswith("https") else "0"
-        ),
-        trust_proxy=env.number("TRUST_PROXY", "0", 0, 5),
-        forwarded_allow_ips=env.networks("FORWARDED_ALLOW_IPS", "127.0.0.1"),
-        flow_trace=env.flag("FLOW_TRACE", "1" if demo else "0"),
-        login_rate_limit=env.rate_limit("LOGIN_RATE_LIMIT", "20 per minute"),
-        metrics_token=env.bearer_token("METRICS_TOKEN"),
-        reports_area=env.area("REPORTS_AREA"),
-    )
+    return settings
+
+
+def _secret_key(read: SettingsReader, env: Mapping[str, str], demo: bool) -> str:
+    """SECRET_KEY, which only the local demo (PORTAL_DEMO=1) may go without."""
+    if demo and not env.get("SECRET_KEY"):
+        log.warning("SECRET_KEY is not set: using the published sandbox-only key")
+        return SANDBOX_SECRET_KEY
+    key = read.secret_key("SECRET_KEY")
+    return key if isinstance(key, str) else key.decode()
+
+
+def _rate_limit(read: SettingsReader, name: str, default: str) -> str:
+    from limits import parse_many
+
+    value = read.text(name, default)
+    try:
+        parse_many(value)
+    except ValueError:
+        return read.refuse(name, "must be a rate such as '20 per minute'", default)
+    return value
+
+
+def _bearer_token(read: SettingsReader, name: str) -> str:
+    value = read.text(name, "")
+    if value and (len(value) < 24 or not value.isprintable() or " " in value):
+        return read.refuse(name, "must be empty or at least 24 printable characters", "")
+    return value
+
+
+def _networks(read: SettingsReader, name: str, default: str) -> tuple[IPNetwork, ...]:
+    """Read comma-separated addresses or CIDR networks, as gunicorn does; * is any."""
+    value = read.text(name, default)
+    if value == "*":
+        return (ip_network("0.0.0.0/0"), ip_network("::/0"))
+    try:
+        return tuple(ip_network(part.strip(), strict=False) for part in value.split(","))
+    except ValueError:
+        return read.refuse(name, f"must be addresses or networks, got {value!r}", ())
+
+
+def _area(read: SettingsReader, name: str) -> BoundingBox | None:
+    """Read a map box as north,east,south,west in degrees, at most 2 degrees a side."""
+    value = read.text(name, "")
+    if not value:
+        return None
+    try:
+        north, east, south, west = (float(part) for part in value.split(","))
+    except ValueError:
+        return read.refuse(name, "must be north,east,south,west in degrees", None)
+    if not (-90 <= south < north <= 90 and -180 <= west < east <= 180):
+        return read.refuse(name, "must have north above south and east of west", None)
+    if north - south > 2 or east - west > 2:
+        return read.refuse(name, "may span at most 2 degrees each way, as map data does", None)
+    return BoundingBox(north, east, south, west)

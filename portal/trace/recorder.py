@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask, current_app, g, has_request_context
 from redis.exceptions import RedisError
 
-from flask_altitudeangel import Cipher, ProtocolMessage, signals
+from flask_altitudeangel import Cipher, Config, ProtocolMessage, signals
 from portal.extensions import aa
 from portal.settings import Settings
 from portal.trace import steps
@@ -28,11 +28,12 @@ HEARD = "trace_messages"
 class Recorder:
     """Listen to the extension for an app, gather the request's messages, write them at its end."""
 
-    def init_app(self, app: Flask, redis: Any, settings: Settings) -> None:
+    def init_app(self, app: Flask, redis: Any, settings: Settings, config: Config) -> None:
+        """Record for ``app``; ``config`` is the sign-in extension's (``aa.config``)."""
         if not settings.flow_trace:
             return
-        cipher = Cipher(settings.aa.token_encryption_keys, settings.secret_key)
-        app.extensions[KEY] = TraceStore(redis, cipher, settings.aa.session_absolute_timeout)
+        cipher = Cipher(config.token_encryption_keys, settings.secret_key)
+        app.extensions[KEY] = TraceStore(redis, cipher, config.session_absolute_timeout)
         signals.protocol_message.connect(_heard, sender=app, weak=False)
         signals.signed_out.connect(_signed_out, sender=app, weak=False)
 

@@ -17,7 +17,8 @@ import yaml
 from flask.testing import FlaskClient
 
 from app import create_app
-from portal.settings import SettingsError, load_settings
+from flask_altitudeangel import Config, ConfigError, load_config
+from portal.settings import ENV_NAMES, SettingsError, extension_settings, load_settings
 from tests.cluster.conftest import USERS
 from tests.deployed.topology import PLACEHOLDER
 from tests.oauth_driver import SandboxUser, parse_forms
@@ -32,6 +33,11 @@ def compose() -> dict[str, Any]:
 
 
 REDIS_PASSWORD = "compose0test0redis0password"
+
+
+def extension_config(env: dict[str, str]) -> Config:
+    """Return the sign-in extension's settings as it checks them at start-up, no metadata read."""
+    return load_config(extension_settings(env), ENV_NAMES)
 
 
 def environment(compose: dict[str, Any], service: str) -> dict[str, str]:
@@ -77,7 +83,7 @@ def test_the_services_agree_on_urls_and_addresses(compose: dict[str, Any]) -> No
     assert app["AA_END_SESSION_URL"].startswith(sandbox["SANDBOX_ISSUER"] + "/")
     assert app["AA_REDIRECT_URI"] in sandbox["SANDBOX_EXTRA_REDIRECT_URIS"].split()
     post_logout = sandbox["SANDBOX_EXTRA_POST_LOGOUT_REDIRECT_URIS"].split()
-    assert load_settings({**app, "SECRET_KEY": "x" * 32}).aa.post_logout_redirect_uri in post_logout
+    assert extension_config(app).post_logout_redirect_uri in post_logout
     assert app["AA_REDIRECT_URI"].startswith(nginx["PORTAL_PUBLIC_URL"] + "/")
     # The sandbox posts back-channel logouts to a replica over the backend network, as nginx
     # reaches them.
@@ -118,12 +124,12 @@ def test_the_app_settings_of_compose_pass_validation_as_written(compose: dict[st
 
     settings = load_settings(env)
 
-    assert settings.aa.token_url == "http://sandbox:5001/oauth/v2/token"
-    assert settings.aa.require_iss
+    assert extension_config(env).token_url == "http://sandbox:5001/oauth/v2/token"
+    assert extension_config(env).require_iss
     assert settings.flow_trace  # PORTAL_DEMO=1: the compose set-up is the demo
     assert settings.session_cookie_secure  # nginx serves https://localhost:8443
-    with pytest.raises(SettingsError, match="AA_ALLOW_HTTP"):
-        load_settings({**env, "AA_ALLOW_HTTP": "0"})
+    with pytest.raises(ConfigError, match="AA_ALLOW_HTTP"):
+        extension_config({**env, "AA_ALLOW_HTTP": "0"})
     # compose itself refuses to start without SECRET_KEY (see the test above); the settings
     # would take the published demo key only because PORTAL_DEMO=1 says this is the demo.
     production = {k: v for k, v in env.items() if k not in ("SECRET_KEY", "PORTAL_DEMO")}

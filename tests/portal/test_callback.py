@@ -173,7 +173,7 @@ def test_declined_consent_gets_a_friendly_escaped_page(
             "error": "access_denied",
             "error_description": "<script>alert(1)</script>",
             "state": state,
-            "iss": client.application.config["PORTAL_SETTINGS"].aa.issuer,
+            "iss": peek.config(client.application).issuer,
         }
     )
     response = client.get("/callback?" + query)

@@ -1,27 +1,37 @@
-"""Settings: documented defaults, and a clear start-up failure naming the bad variable."""
+"""Settings: documented defaults, and a clear start-up failure naming every bad variable."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pytest
 
-from portal.settings import SettingsError, load_settings
+from app import create_app
+from flask_altitudeangel import Config, load_config
+from portal.settings import ENV_NAMES, SettingsError, extension_settings, load_settings
 
 BASE = {"AA_CLIENT_ID": "demo-portal", "AA_CLIENT_SECRET": "s", "SECRET_KEY": "k" * 40}
 
 
+def extension_config(environ: Mapping[str, Any]) -> Config:
+    """Return the sign-in extension's settings as it checks them at start-up, no metadata read."""
+    return load_config(extension_settings(environ), ENV_NAMES)
+
+
 def test_defaults_point_at_the_sandbox() -> None:
-    settings = load_settings(BASE)
-    assert settings.aa.authorize_url == "http://127.0.0.1:5001/oauth/v2/authorize"
-    assert settings.aa.token_url == "http://127.0.0.1:5001/oauth/v2/token"
-    assert settings.aa.revoke_url == ""  # the sandbox's metadata names it; the platform none
-    assert settings.aa.userprofile_url == "http://127.0.0.1:5001/userProfile"
-    assert settings.aa.scopes == "query_userinfo manage_flightreports query_mapdata"
-    assert settings.aa.use_pkce is True
-    assert settings.aa.refresh_margin == 60
+    config = extension_config(BASE)
+    assert config.authorize_url == "http://127.0.0.1:5001/oauth/v2/authorize"
+    assert config.token_url == "http://127.0.0.1:5001/oauth/v2/token"
+    assert config.revoke_url == ""  # the sandbox's metadata names it; the platform none
+    assert config.userprofile_url == "http://127.0.0.1:5001/userProfile"
+    assert config.scopes == "query_userinfo manage_flightreports query_mapdata"
+    assert config.use_pkce is True
+    assert config.refresh_margin == 60
 
 
 def test_each_endpoint_can_be_overridden_alone() -> None:
-    settings = load_settings(
+    config = extension_config(
         {
             **BASE,
             "AA_AUTH_URL": "https://auth.example.com",
@@ -29,15 +39,30 @@ def test_each_endpoint_can_be_overridden_alone() -> None:
             "AA_REVOKE_URL": "",
         }
     )
-    assert settings.aa.authorize_url == "https://auth.example.com/o/authorize/"
-    assert settings.aa.token_url == "https://auth.example.com/oauth/v2/token"
-    assert settings.aa.revoke_url == ""
+    assert config.authorize_url == "https://auth.example.com/o/authorize/"
+    assert config.token_url == "https://auth.example.com/oauth/v2/token"
+    assert config.revoke_url == ""
 
 
 def test_openid_scopes_wait_for_the_metadata_to_name_the_providers_keys() -> None:
     # Read before discovery: the metadata's jwks_uri may yet supply AA_JWKS_URI.
-    settings = load_settings({**BASE, "AA_SCOPES": "openid query_userinfo"})
-    assert settings.aa.scopes == "openid query_userinfo" and settings.aa.jwks_uri == ""
+    config = extension_config({**BASE, "AA_SCOPES": "openid query_userinfo"})
+    assert config.scopes == "openid query_userinfo" and config.jwks_uri == ""
+
+
+def test_the_app_reads_only_its_own_settings_and_leaves_the_extensions_to_it() -> None:
+    # One reader of the AA_* settings: the extension's, when it is bound.
+    load_settings({**BASE, "AA_CLIENT_ID": "", "AA_USE_PKCE": "maybe"})
+    with pytest.raises(SettingsError, match="AA_CLIENT_ID must be set") as raised:
+        create_app({**BASE, "AA_CLIENT_ID": "", "AA_USE_PKCE": "maybe"})
+    assert "AA_USE_PKCE must be 1 or 0" in str(raised.value)
+
+
+def test_every_bad_setting_of_the_app_is_named_at_once() -> None:
+    changes = {"TRUST_PROXY": "x", "REDIS_TIMEOUT": "60", "LOGIN_RATE_LIMIT": "lots"}
+    with pytest.raises(SettingsError) as raised:
+        load_settings({**BASE, **changes})
+    assert all(f"{name} must" in str(raised.value) for name in changes)
 
 
 @pytest.mark.parametrize(
@@ -57,7 +82,7 @@ def test_openid_scopes_wait_for_the_metadata_to_name_the_providers_keys() -> Non
 )
 def test_a_bad_setting_is_named(changes: dict[str, str], variable: str) -> None:
     with pytest.raises(SettingsError, match=variable):
-        load_settings({**BASE, **changes})
+        create_app({**BASE, **changes})
 
 
 def test_secret_key_is_required_away_from_the_sandbox() -> None:
@@ -85,14 +110,12 @@ def test_an_authorization_server_on_loopback_is_no_reason_for_a_public_key(auth_
 
 
 def test_the_app_refuses_to_start_with_a_bad_setting() -> None:
-    from app import create_app
-
     with pytest.raises(SettingsError, match="AA_CLIENT_ID"):
         create_app({**BASE, "AA_CLIENT_ID": ""})
 
 
 def test_endpoint_urls_keep_their_trailing_slash_and_bases_lose_it() -> None:
-    settings = load_settings(
+    config = extension_config(
         {
             **BASE,
             "AA_AUTH_URL": "https://auth.example.com/",
@@ -100,7 +123,7 @@ def test_endpoint_urls_keep_their_trailing_slash_and_bases_lose_it() -> None:
             "AA_TOKEN_URL": "https://auth.example.com/o/token/",
         }
     )
-    assert settings.aa.auth_url == "https://auth.example.com"
-    assert settings.aa.api_url == "https://api.example.com"
-    assert settings.aa.token_url == "https://auth.example.com/o/token/"
-    assert settings.aa.authorize_url == "https://auth.example.com/oauth/v2/authorize"
+    assert config.auth_url == "https://auth.example.com"
+    assert config.api_url == "https://api.example.com"
+    assert config.token_url == "https://auth.example.com/o/token/"
+    assert config.authorize_url == "https://auth.example.com/oauth/v2/authorize"

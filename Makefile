@@ -31,7 +31,7 @@ sandbox: $(VENV)/.installed
 ## Run every test against a private redis-server, the sandbox over HTTP and Chromium,
 ## in two processes (each with its own servers), a test file at a time in each.
 test: $(VENV)/.installed
-	@scripts/ensure-system-deps.sh redis-server redis-cli chromium nginx wrk envsubst node npm
+	@scripts/ensure-system-deps.sh redis-server redis-cli chromium nginx wrk valgrind envsubst node npm
 	$(BIN)/pytest -n 2 --dist loadfile
 
 ## Lint, format check, types and security scan.
@@ -49,10 +49,10 @@ lint: $(VENV)/.installed
 	SECRET_KEY=ci-only-placeholder-secret-key-0123456789 REDIS_PASSWORD=ci0only0placeholder \
 		docker-compose -f docker-compose.yml -f docker-compose.sentinel.yml config -q
 
-## Benchmarks against a same-I/O baseline and the Authlib pattern (about 5 minutes):
+## Benchmarks against a same-I/O baseline, a floor and the Authlib pattern (about 8 minutes):
 ## regenerates bench/RESULTS.md and bench/results.png. Not part of `make test`.
 bench: $(VENV)/.installed
-	@scripts/ensure-system-deps.sh redis-server nginx wrk
+	@scripts/ensure-system-deps.sh redis-server nginx wrk valgrind
 	$(BIN)/python -m bench.run
 
 ## Build both distributions (sdist and wheel) into dist/ and check them as PyPI would.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -50,6 +51,30 @@ def _token_request(sandbox: ServiceProcess, form: dict[str, str]) -> dict[str, A
     answer = requests.post(sandbox.url + "/oauth/v2/token", data={**form, **CLIENT}, timeout=10)
     answer.raise_for_status()
     return dict(answer.json())
+
+
+def file_reports(sandbox: ServiceProcess, access_token: str, count: int) -> None:
+    """File ``count`` reports for the token's user, so that the page has a full page of rows."""
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0, tzinfo=None)
+    for number in range(count):
+        begins = start + timedelta(days=number + 1, hours=number % 7)
+        report = {
+            "name": f"Bench survey {number + 1} & check",  # one character the page escapes
+            "description": "Filed by the benchmark.",
+            "flight_type": ("com", "rec")[number % 2],
+            "timezone": "Europe/London",
+            "start": begins.isoformat(timespec="seconds"),
+            "end": (begins + timedelta(hours=2)).isoformat(timespec="seconds"),
+            "radius_meters": 200 + number,
+            "loc": {"lat": 51.5 + number / 100, "lng": -0.1},
+        }
+        answer = requests.put(
+            f"{sandbox.url}/flightReport",
+            json=report,
+            headers={"Authorization": f"Bearer {access_token}"},
+            timeout=10,
+        )
+        answer.raise_for_status()
 
 
 def report_page_body(sandbox: ServiceProcess, access_token: str) -> bytes:

@@ -12,6 +12,8 @@ class Plan:
     rounds: int  # A/B alternations of app and baseline at each concurrency
     connections: tuple[int, ...]
     profile_requests: int
+    instruction_views: int  # page views counted under callgrind, per app
+    instruction_targets: tuple[str, ...]  # which to count; all when empty
     redis_views: int
     storm_size: int
     storm_ttl: int  # the storm sandbox's access token lifetime, seconds
@@ -26,6 +28,8 @@ FULL = Plan(
     rounds=5,
     connections=(1, 8, 32, 64),
     profile_requests=800,
+    instruction_views=40,
+    instruction_targets=(),
     redis_views=200,
     storm_size=200,
     storm_ttl=16,
@@ -40,6 +44,8 @@ SMOKE = Plan(
     rounds=1,
     connections=(1, 8, 32, 64),
     profile_requests=40,
+    instruction_views=3,
+    instruction_targets=("app", "floor"),  # each count starts an interpreter under valgrind
     redis_views=10,
     storm_size=20,
     storm_ttl=6,

@@ -13,7 +13,9 @@ import matplotlib.pyplot as plt  # noqa: E402 - the backend is chosen first
 
 STYLE = {
     "app": ("the app", "tab:blue", "o"),
-    "baseline": ("baseline (same I/O, leanest)", "tab:green", "s"),
+    "app_dpop": ("the app, DPoP-bound tokens", "tab:cyan", "o"),
+    "baseline": ("baseline (same I/O, same template)", "tab:green", "s"),
+    "floor": ("floor (same I/O, same rows, nothing else)", "tab:gray", "D"),
     "peer": ("peer (Authlib + Flask-Session)", "tab:red", "^"),
 }
 

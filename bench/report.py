@@ -22,7 +22,8 @@ FINDINGS = HERE / "findings.md"
 
 def write(results: dict[str, Any], out: Path) -> None:
     plot.draw(results["overhead"], out / "results.png")
-    sections = [header, summary, throughput_section, cpu_section, profile_section, redis_section]
+    sections = [header, summary, throughput_section, cpu_section, floor_section]
+    sections += [instructions_section, profile_section, redis_section]
     sections += [dpop_section, flood_section]
     sections += [storm_section, signin_section, scale_section, findings_section]
     text = "\n".join(line for section in sections for line in section(results))
@@ -108,6 +109,63 @@ def cpu_section(r: dict[str, Any]) -> list[str]:
         "",
     ]
     return lines
+
+
+def floor_section(r: dict[str, Any]) -> list[str]:
+    o = r["overhead"]
+    bearer, dpop = ratios(o, "app", "floor"), ratios(o, "app_dpop", "floor")
+    base = ratios(o, "baseline", "floor")
+    lines = [
+        "### 1a. Against the floor",
+        "",
+        "The floor ([`floor/`](floor/__init__.py)) does the page's I/O and shows its rows with "
+        "nothing else: a dozen-line template straight from the API's JSON, no navigation, CSRF "
+        "token, hooks or extension. The app with DPoP-bound tokens is the same app with "
+        "`AA_DPOP=1` (a proof per API call; the upstream does not check it). CPU per request "
+        "of each, measured one after the other in every round; ratios are medians of the "
+        "rounds' pairs.",
+        "",
+        "| Connections | App µs/req | App, DPoP µs/req | Baseline µs/req | Floor µs/req "
+        "| App/floor | App, DPoP/floor | Baseline/floor | App/floor req/s |",
+        "| --- " * 9 + "|",
+    ]
+    for c, x in bearer.items():
+        cpu = {name: o[name][c]["cpu_us_per_request"] for name in o}
+        lines.append(
+            f"| {c} | {cpu['app']:.0f} | {cpu['app_dpop']:.0f} | {cpu['baseline']:.0f} | "
+            f"{cpu['floor']:.0f} | {x['cpu']:.2f}× | {dpop[c]['cpu']:.2f}× | "
+            f"{base[c]['cpu']:.2f}× | {x['rps']:.2f}× |"
+        )
+    return [*lines, ""]
+
+
+def instructions_section(r: dict[str, Any]) -> list[str]:
+    counted = r["instructions"]
+    per_view = counted["per_view"]
+    names = {
+        "app": "App",
+        "app_dpop": "App, DPoP-bound tokens",
+        "baseline": "Baseline",
+        "floor": "Floor",
+    }
+    lines = [
+        "### 1b. Instructions per page view",
+        "",
+        f"valgrind's callgrind over {counted['views']} page views of each, served in-process "
+        "by calling the WSGI app as a server does, after a warm-up ([`instructions.py`]"
+        "(instructions.py)): the page's own work in Python and C, without gunicorn's. Unlike "
+        "CPU time on this machine it repeats to within a fraction of a per cent, so it is "
+        "how a change is judged.",
+        "",
+        "| Page | Instructions per view | Against the floor |",
+        "| --- | --- | --- |",
+    ]
+    for name, label in names.items():
+        if name not in per_view:
+            continue
+        n = per_view[name]
+        lines.append(f"| {label} | {n / 1e6:.2f} M | {n / per_view['floor']:.2f}× |")
+    return [*lines, ""]
 
 
 def profile_section(r: dict[str, Any]) -> list[str]:

@@ -59,8 +59,9 @@ def dpop_section(r: dict[str, Any]) -> list[str]:
     if proof is not None:
         lines += [
             "",
-            f"One proof on its own, timed in the bench process: {proof:.0f} µs of CPU "
-            "(key and claims as the app builds them for a list call).",
+            f"One proof on its own, timed in the bench process: {proof:.0f} µs of CPU, the "
+            "median of thousands of proofs each timed on its own (key and claims as the app "
+            "builds them for a list call).",
         ]
     return [*lines, ""]
 

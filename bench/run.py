@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import machine, profile, report
+from bench import instructions, machine, profile, report
 from bench.baseline import create_baseline
 from bench.plan import FULL, SMOKE, Plan
 from bench.scenarios import dpop, floods, overhead, redis_work, scale, signin, storm
@@ -63,10 +63,14 @@ def run_all(plan: Plan, command: str) -> dict[str, Any]:
             results["overhead"] = overhead.run(world, plan)
         with _step("profile"):
             results["profile"] = profile_both(world, plan)
+        with _step("instructions"):
+            results["instructions"] = instructions.run(
+                world, plan.instruction_views, plan.instruction_targets
+            )
         with _step("redis"):
             results["redis"] = redis_work.run(world, plan.redis_views)
         with _step("dpop"):
-            results["dpop"] = dpop.run(world, plan)
+            results["dpop"] = dpop.run(results["overhead"], plan)
         with _step("floods"):
             results["floods"] = floods.run(world, plan.flood_requests)
         with _step("scale"):

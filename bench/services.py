@@ -33,6 +33,7 @@ ADMIN_SECRET = "bench-admin-secret"  # nosec B105 - the bench's own sandbox on l
 METRICS_TOKEN = "bench-metrics-token-0123456789abcdef"  # nosec B105 - as above
 APP_MODULE = "wsgi:app"
 BASELINE_MODULE = "bench.baseline.wsgi:app"
+FLOOR_MODULE = "bench.floor.wsgi:app"
 PEER_MODULE = "bench.peers.wsgi:app"
 
 STATIC_CONFIG = """daemon off;

@@ -11,8 +11,9 @@ versions need not agree on key formats), both signed in as alice, and wrk altern
 them at each concurrency. Prints CPU per request and throughput, this checkout over REV, as the
 median of each round's pair. Then the same page in-process (``bench/inprocess.py``), alternating
 the two checkouts again: CPU of the request handling alone and Python calls per page, which tells
-a change in the code from a change in the serving path. The other commit must run with this
-checkout's virtualenv.
+a change in the code from a change in the serving path. Last, the instructions of a page view in
+each (``bench/instructions.py``): a count that repeats to a fraction of a per cent, so a change
+of a few per cent shows in one run. The other commit must run with this checkout's virtualenv.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from altitudeangel_sandbox.processes import free_port
-from bench import load
+from bench import instructions, load
 from bench.scenarios.overhead import measure
 from bench.services import APP_MODULE, ROOT, Stack, register_redirect_uri
 from bench.world import WORKERS, SignedIn, World, build_world, signed_in_cookie
@@ -40,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("rev", help="the commit to compare with")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--seconds", type=int, default=4)
+    parser.add_argument(
+        "--instruction-views",
+        type=int,
+        default=instructions.VIEWS,
+        help="page views to count instructions over (0: do not count)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-versus-") as tmp:
         checkout = Path(tmp) / "other"
@@ -51,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
                 other = start_other(world, checkout)
                 compare(world, other, args.rounds, args.seconds)
                 compare_in_process(world, other, checkout, args.rounds)
+                if args.instruction_views:
+                    compare_instructions(world, other, checkout, args.instruction_views)
         finally:
             subprocess.run([*git, "remove", "--force", str(checkout)], check=True)  # noqa: S603
     return 0
@@ -105,6 +115,29 @@ def compare_in_process(world: World, other: SignedIn, checkout: Path, rounds: in
     print(
         f"in-process   CPU {cpu:.2f}× ({this_us:,.0f} / {other_us:,.0f} µs per page, median)"
         f"  Python calls {calls['this']} / {calls['other']} per page",
+        flush=True,
+    )
+
+
+def compare_instructions(world: World, other: SignedIn, checkout: Path, views: int) -> None:
+    """Count the instructions of a page view in each checkout (no rounds: the count repeats)."""
+    runs = {
+        "this": (world.app_env, world.app.cookie, ROOT),
+        "other": ({**world.app_env, **other.service.env}, other.cookie, checkout),
+    }
+    with ThreadPoolExecutor(2) as pool:
+        counted = dict(
+            zip(
+                runs,
+                pool.map(
+                    lambda r: instructions.count("app", r[0], r[1], views, r[2]), runs.values()
+                ),
+                strict=True,
+            )
+        )
+    print(
+        f"instructions {counted['this'] / counted['other']:.3f}× "
+        f"({counted['this']:,.0f} / {counted['other']:,.0f} per page, over {views} views)",
         flush=True,
     )
 

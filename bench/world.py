@@ -1,9 +1,10 @@
 """The services most scenarios share, started once: Redis, the sandbox, the API upstream, the
-app, the baseline and the peer, each with a signed-in user."""
+app, the baseline, the floor and the peer, each with a signed-in user; the app with DPoP-bound
+tokens when a scenario first asks for it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import requests
 
@@ -15,9 +16,11 @@ from altitudeangel_sandbox.processes import (
 )
 from altitudeangel_sandbox.testing import sign_in_over_http
 from bench import flows
+from bench.page import PER_PAGE
 from bench.services import (
     APP_MODULE,
     BASELINE_MODULE,
+    FLOOR_MODULE,
     PEER_MODULE,
     SECRET_KEY,
     Stack,
@@ -52,7 +55,16 @@ class World:
     app_env: dict[str, str]
     app: SignedIn
     baseline: SignedIn
+    floor: SignedIn
     peer: SignedIn
+    _dpop: list[SignedIn] = field(default_factory=list)
+
+    def app_dpop(self) -> SignedIn:
+        """The app with DPoP-bound tokens (AA_DPOP=1), signed in; started on first use."""
+        if not self._dpop:
+            bound = self.start_app(AA_DPOP="1")
+            self._dpop.append(SignedIn(bound, signed_in_cookie(bound)))
+        return self._dpop[0]
 
     def start_app(self, workers: int = WORKERS, **env: str) -> ServiceProcess:
         """Start one more app instance like the main one (same Redis, sandbox and API)."""
@@ -71,6 +83,8 @@ def build_world(stack: Stack) -> World:
     sandbox_redis, app_redis, peer_redis = stack.redis(), stack.redis(), stack.redis()
     sandbox = stack.sandbox(sandbox_redis)
     token = flows.user_token(sandbox)
+    # A full page of rows and a second page, as a user with a season of flights sees it.
+    flows.file_reports(sandbox, token["access_token"], 2 * PER_PAGE)
     upstream = stack.upstream(flows.report_page_body(sandbox, token["access_token"]))
     port = free_port()
     app_env = portal_env(
@@ -88,10 +102,11 @@ def build_world(stack: Stack) -> World:
         "AA_API_URL": upstream.url,
         "AA_AUTH_URL": sandbox.url,
     }
-    app, baseline, peer = stack.start_all(
+    app, baseline, floor, peer = stack.start_all(
         [
             stack.gunicorn_unstarted(APP_MODULE, app_env, WORKERS, port),
             stack.gunicorn_unstarted(BASELINE_MODULE, baseline_env, WORKERS),
+            stack.gunicorn_unstarted(FLOOR_MODULE, baseline_env, WORKERS),
             peer_service(stack, peer_redis, sandbox, upstream.url, WORKERS),
         ]
     )
@@ -105,6 +120,7 @@ def build_world(stack: Stack) -> World:
         app_env=app_env,
         app=SignedIn(app, app_cookie),
         baseline=SignedIn(baseline, app_cookie),  # reads the app's session and tokens
+        floor=SignedIn(floor, app_cookie),  # so does the floor
         peer=SignedIn(peer, signed_in_cookie(peer)),
     )
 

@@ -15,14 +15,16 @@ import pytest
 
 from tests.services import ROOT
 
-# Whichever test comes first pays for the whole smoke run (under a minute here).
-pytestmark = [pytest.mark.cluster, pytest.mark.timeout(300)]
+# Whichever test comes first pays for the whole smoke run (2–3 minutes here, more when the
+# machine is busy: the counts under valgrind take a minute of it).
+pytestmark = [pytest.mark.cluster, pytest.mark.timeout(480)]
 Smoke = tuple[dict[str, Any], Path]
 
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> Smoke:
     assert shutil.which("wrk"), "the benchmarks need wrk: scripts/ensure-system-deps.sh wrk"
+    assert shutil.which("valgrind"), "and valgrind: scripts/ensure-system-deps.sh valgrind"
     out = tmp_path_factory.mktemp("bench-smoke")
     # A separate process, as `make bench` runs it: its own services, ports and clean-up.
     done = subprocess.run(  # noqa: S603 - fixed argument list
@@ -30,7 +32,7 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> Smoke:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=420,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -46,12 +48,20 @@ def test_smoke_run_writes_the_report_and_the_plot(smoke: Smoke) -> None:
 
 def test_every_app_served_pages_at_every_concurrency(smoke: Smoke) -> None:
     overhead = smoke[0]["overhead"]
-    for name in ("app", "baseline", "peer"):
+    for name in ("app", "app_dpop", "baseline", "floor", "peer"):
         assert set(overhead[name]) == {"1", "8", "32", "64"}
         for run in overhead[name].values():
             assert run["rps"] > 0
             assert 0 < run["p50_ms"] <= run["p99_ms"]
             assert run["cpu_us_per_request"] > 0
+
+
+def test_instructions_per_view_are_counted_for_the_app_and_its_limits(smoke: Smoke) -> None:
+    counted = smoke[0]["instructions"]["per_view"]
+    # The smoke run counts two of the four: each count starts an interpreter under valgrind.
+    assert set(counted) == {"app", "floor"}
+    assert 1e6 < counted["floor"] < counted["app"]  # a page view is millions of instructions
+    assert "Instructions per page view" in (smoke[1] / "RESULTS.md").read_text()
 
 
 def test_the_page_reads_redis_twice_and_writes_nothing(smoke: Smoke) -> None:
@@ -93,9 +103,9 @@ def test_anonymous_floods_leave_nothing_after_ten_minutes(smoke: Smoke) -> None:
 
 def test_dpop_is_measured_against_bearer_in_the_same_run(smoke: Smoke) -> None:
     dpop = smoke[0]["dpop"]
-    assert set(dpop) == {"1", "8", "proof_cpu_us"}
+    assert set(dpop) == {"1", "8", "32", "64", "proof_cpu_us"}
     assert dpop["proof_cpu_us"] > 0
-    for connections in ("1", "8"):
+    for connections in ("1", "8", "32", "64"):
         run = dpop[connections]
         assert run["bearer_us"] > 0 and run["dpop_us"] > 0 and run["ratio"] > 0
     assert "What DPoP costs a page" in (smoke[1] / "RESULTS.md").read_text()
@@ -105,16 +115,21 @@ def test_versus_measures_another_commit_in_the_same_run() -> None:
     # HEAD against itself: the tool's plumbing (worktree, second app, sign-in, pairs), not a figure.
     before = bench_worktrees()
     done = subprocess.run(  # noqa: S603 - fixed argument list
-        [sys.executable, "-m", "bench.versus", "HEAD", "--rounds", "1", "--seconds", "1"],
+        [sys.executable, "-m", "bench.versus", "HEAD", "--rounds", "1", "--seconds", "1"]
+        + ["--instruction-views", "3"],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=420,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()
-    rows = [line.split() for line in lines if line.split()[0] not in ("connections", "in-process")]
+    rows = [
+        line.split()
+        for line in lines
+        if line.split()[0] not in ("connections", "in-process", "instructions")
+    ]
     assert [row[0] for row in rows] == ["1", "8", "32", "64"]
     for row in rows:
         assert float(row[1].rstrip("×")) > 0 and float(row[2].rstrip("×")) > 0
@@ -123,6 +138,12 @@ def test_versus_measures_another_commit_in_the_same_run() -> None:
     )
     assert in_process, done.stdout
     assert float(in_process[1]) > 0
+    counted = re.search(
+        r"^instructions ([\d.]+)× \(([\d,]+) / ([\d,]+) per page", done.stdout, re.M
+    )
+    assert counted, done.stdout
+    this_count, other_count = (int(n.replace(",", "")) for n in counted.group(2, 3))
+    assert this_count > 1e6 and abs(this_count - other_count) <= this_count // 50  # same code
     this_calls, other_calls = (int(n.replace(",", "")) for n in in_process.group(2, 3))
     assert this_calls > 1000 and abs(this_calls - other_calls) <= this_calls // 50  # same code
     assert bench_worktrees() <= before  # its worktree removed again (another run's may remain)

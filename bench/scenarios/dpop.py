@@ -1,10 +1,11 @@
 """What DPoP costs a signed-in page: the app with DPoP-bound tokens against the app without.
 
 Both instances are the app with the same settings but AA_DPOP, against the same Redis and the
-same upstream, measured alternately at each concurrency. With DPoP every API call carries a
-fresh ES256-signed proof (RFC 9449); the upstream does not check it, so the difference is the
-client's cost alone. Since a page view under wrk moves by ±15 % between runs on a shared
-machine, one proof is also timed on its own, in this process (CPU time over many proofs).
+same upstream, measured one after the other at each concurrency by the overhead scenario. With
+DPoP every API call carries a fresh ES256-signed proof (RFC 9449); the upstream does not check
+it, so the difference is the client's cost alone. Since a page view under wrk moves by ±15 %
+between runs on a shared machine, proofs are also timed one by one in this process, as the app
+builds them for the page's API call: the median of many is what one proof costs.
 """
 
 from __future__ import annotations
@@ -13,47 +14,38 @@ import statistics
 import time
 from typing import Any
 
-from bench import load
 from bench.plan import Plan
-from bench.scenarios.overhead import measure
-from bench.world import SignedIn, World, signed_in_cookie
 from flask_altitudeangel._dpop import DPoPKey, ServerHints
 
-CONNECTIONS = (1, 8)
-PROOFS = 2000
+PROOFS = 4000
 
 
-def run(world: World, plan: Plan) -> dict[str, Any]:
-    bound = world.start_app(AA_DPOP="1")
-    with_dpop = SignedIn(bound, signed_in_cookie(bound))
-    targets = {"bearer": world.app, "dpop": with_dpop}
-    if not plan.smoke:
-        for target in targets.values():
-            load.wrk(target.page, 8, 1, target.cookie)
-    runs: dict[str, dict[int, list[float]]] = {name: {} for name in targets}
-    for _ in range(plan.rounds):
-        for connections in CONNECTIONS:
-            for name, target in targets.items():
-                one = measure(world, target, connections, plan.seconds)
-                runs[name].setdefault(connections, []).append(one["cpu_us_per_request"])
-    bound.stop()
+def run(overhead: dict[str, Any], plan: Plan) -> dict[str, Any]:
+    """Return the page's CPU with and without DPoP, and one proof's, from ``overhead``'s runs."""
     result: dict[str, Any] = {"proof_cpu_us": proof_cpu_us(PROOFS // 20 if plan.smoke else PROOFS)}
-    for connections in CONNECTIONS:
-        bearer = statistics.median(runs["bearer"][connections])
-        dpop = statistics.median(runs["dpop"][connections])
-        pairs = zip(runs["dpop"][connections], runs["bearer"][connections], strict=True)
-        ratio = statistics.median(d / b for d, b in pairs)
-        result[str(connections)] = {"bearer_us": bearer, "dpop_us": dpop, "ratio": ratio}
+    for connections, bearer_runs in overhead["app"].items():
+        dpop_runs = overhead["app_dpop"][connections]["rounds"]
+        bearer = [r["cpu_us_per_request"] for r in bearer_runs["rounds"]]
+        dpop = [r["cpu_us_per_request"] for r in dpop_runs]
+        result[connections] = {
+            "bearer_us": statistics.median(bearer),
+            "dpop_us": statistics.median(dpop),
+            "ratio": statistics.median(d / b for d, b in zip(dpop, bearer, strict=True)),
+        }
     return result
 
 
 def proof_cpu_us(count: int) -> float:
-    """CPU microseconds to build one proof for an API call, as the app does for every call."""
+    """CPU microseconds of one proof for an API call, as the app makes one for every call:
+    the median over ``count`` proofs, each timed on its own."""
     key, hints = DPoPKey.generate(), ServerHints()
     token = "x" * 828  # the sandbox's access tokens are about this long
     url = "https://api.example.test/flightReport?page=1&per_page=20"
     key.proof("GET", url, token, hints)  # warm: imports and caches
-    started = time.process_time()
+    clock = time.thread_time_ns
+    spent = []
     for _ in range(count):
+        started = clock()
         key.proof("GET", url, token, hints)
-    return (time.process_time() - started) / count * 1e6
+        spent.append(clock() - started)
+    return statistics.median(spent) / 1000

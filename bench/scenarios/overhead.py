@@ -1,7 +1,9 @@
-"""Overhead vs the limit: CPU per request, throughput and latency of app, baseline and peer.
+"""Overhead vs the limits: CPU per request, throughput and latency of the app, with Bearer and
+with DPoP-bound tokens, against the same-I/O baseline, the floor and the peer.
 
-App and baseline run alternately at each concurrency, ``rounds`` times, so drifting load on the
-machine hits both alike; each figure is the median over the rounds.
+The app, the app with DPoP, the baseline and the floor run one after the other at each
+concurrency, ``rounds`` times, so drifting load on the machine hits them alike; each figure is
+the median over the rounds, each ratio the median of the rounds' pairs.
 """
 
 from __future__ import annotations
@@ -14,16 +16,24 @@ from bench.plan import Plan
 from bench.procs import CpuMeter
 from bench.world import SignedIn, World
 
+ALTERNATED = ("app", "app_dpop", "baseline", "floor")
+
 
 def run(world: World, plan: Plan) -> dict[str, Any]:
-    targets = {"app": world.app, "baseline": world.baseline, "peer": world.peer}
+    targets = {
+        "app": world.app,
+        "app_dpop": world.app_dpop(),
+        "baseline": world.baseline,
+        "floor": world.floor,
+        "peer": world.peer,
+    }
     if not plan.smoke:
         for target in targets.values():  # warm every worker's pools and caches
             load.wrk(target.page, 8, 1, target.cookie)
     runs: dict[str, dict[int, list[dict[str, float]]]] = {name: {} for name in targets}
     for _ in range(plan.rounds):
         for connections in plan.connections:
-            for name in ("app", "baseline"):
+            for name in ALTERNATED:
                 one = measure(world, targets[name], connections, plan.seconds)
                 runs[name].setdefault(connections, []).append(one)
     for connections in plan.connections:  # the peer is not a target: one round is enough
@@ -79,26 +89,27 @@ def balanced_ratios(overhead: dict[str, Any]) -> dict[str, tuple[float, int]]:
     """Return the app/baseline throughput ratio over the round pairs where both were balanced."""
     result = {}
     for connections, mine in overhead["app"].items():
+        base = overhead["baseline"][connections]["rounds"]
         pairs = [
             a["rps"] / b["rps"]
-            for a, b in zip(
-                mine["rounds"], overhead["baseline"][connections]["rounds"], strict=True
-            )
+            for a, b in zip(mine["rounds"], base, strict=True)
             if max(a["busiest_worker_share"], b["busiest_worker_share"]) <= BALANCED
         ]
         result[connections] = (statistics.median(pairs) if pairs else float("nan"), len(pairs))
     return result
 
 
-def ratios(overhead: dict[str, Any], of: str = "app") -> dict[str, dict[str, float]]:
-    """Return ``of`` relative to the baseline at each concurrency.
+def ratios(
+    overhead: dict[str, Any], of: str = "app", against: str = "baseline"
+) -> dict[str, dict[str, float]]:
+    """Return ``of`` relative to ``against`` (the baseline, the floor) at each concurrency.
 
-    Each round's run is compared with the baseline's run next to it in time, and the median
+    Each round's run is compared with the other's run next to it in time, and the median
     of those ratios is kept; with one round of ``of``, its run is compared with each round.
     """
     result = {}
     for connections, mine in overhead[of].items():
-        base = overhead["baseline"][connections]["rounds"]
+        base = overhead[against][connections]["rounds"]
         own = mine["rounds"] if len(mine["rounds"]) == len(base) else mine["rounds"] * len(base)
         result[connections] = {
             name: statistics.median(a[key] / b[key] for a, b in zip(own, base, strict=True))

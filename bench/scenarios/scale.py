@@ -43,8 +43,9 @@ def run(world: World, plan: Plan) -> list[dict[str, Any]]:
 def measure(
     world: World, plan: Plan, label: str, apps: list[ServiceProcess], url: str, balancer: Any = None
 ) -> dict[str, Any]:
-    if not plan.smoke:
-        load.wrk(url + PAGE, 8, 1, world.app.cookie)  # warm every worker up
+    # Warm every worker up, in the smoke run too: a cold instance behind TLS can take longer
+    # than the smoke run's one second for its first pages on a busy machine.
+    load.wrk(url + PAGE, 8, 1, world.app.cookie)
     groups = {
         "app": [_pid(a) for a in apps],
         "redis": [_pid(world.app_redis)],

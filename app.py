@@ -11,7 +11,7 @@ import click
 from flask import Flask
 
 from flask_altitudeangel import ConfigError, connect_redis
-from portal import account, errors, flights, health, hooks, trace
+from portal import account, errors, flights, health, hooks, templating, trace
 from portal.extensions import aa, csrf, platform
 from portal.logs import configure_logging
 from portal.platform import FlightIdConverter
@@ -113,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     app.url_map.converters["flight_id"] = FlightIdConverter
     for blueprint in (account.bp, flights.bp, trace.bp, health.bp):
         app.register_blueprint(blueprint)
+    templating.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

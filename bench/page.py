@@ -10,6 +10,8 @@ from pathlib import Path
 
 from flask import Flask
 
+from portal import templating
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "flights/index.html"
 PER_PAGE = 10
@@ -34,8 +36,10 @@ SECURITY_HEADERS = {
 
 
 def page_app(name: str) -> Flask:
-    """Return a Flask app that finds the app's templates and static files."""
-    return Flask(name, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    """Return a Flask app that finds the app's templates and static files, and what they call."""
+    app = Flask(name, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    templating.init_app(app)
+    return app
 
 
 def link_pages(app: Flask, skip: tuple[str, ...] = ()) -> None:

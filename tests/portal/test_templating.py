@@ -1,7 +1,9 @@
-"""What templates call gives what url_for gives, built once where it never changes."""
+"""What templates call gives what url_for and strftime give, built once where it never changes."""
 
 from __future__ import annotations
 
+import random
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -28,6 +30,19 @@ def app() -> CountingFlask:
     app.register_blueprint(flights.bp)
     templating.init_app(app)
     return app
+
+
+def test_times_read_as_strftime_writes_them() -> None:
+    rng = random.Random(22)
+    moments = [datetime(1, 1, 1), datetime(999, 12, 31, 23, 59), datetime(9999, 6, 9, 0, 5)]
+    moments += [
+        datetime(
+            rng.randint(1, 9999), rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23)
+        ).replace(minute=rng.randint(0, 59), second=rng.randint(0, 59))
+        for _ in range(20_000)
+    ]
+    for moment in moments:
+        assert templating.local_time(moment) == moment.strftime("%d %b %Y %H:%M")
 
 
 @pytest.mark.parametrize("mounted_at", ["", "/portal"])
@@ -73,3 +88,8 @@ def test_outside_a_request_links_are_url_fors(app: CountingFlask) -> None:
         assert render_template_string("{{ url_for('flights.new') }}") == (
             "http://portal.test/flight-reports/new"
         )
+
+
+def test_a_status_becomes_a_class_name() -> None:
+    assert templating.css_name("not on the map") == "not-on-the-map"
+    assert templating.css_name("scheduled") == "scheduled"

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import urllib3
 
 from flask_altitudeangel import _messages
-from flask_altitudeangel._dpop import DPoPKey, ServerHints, describe_jwt
+from flask_altitudeangel._dpop import DPoPKey, Proof, ServerHints
 from flask_altitudeangel._metrics import api_timer
 from flask_altitudeangel.errors import (
     ApiError,
@@ -148,7 +148,7 @@ class ApiClient:
         if payload is not None:
             headers["Content-Type"] = "application/json"
             body = json.dumps(payload).encode()
-        shown_proof = describe_jwt(proof, "DPoP proof") if proof else ()
+        shown_proof = proof.shown if proof else ()
         self._announce_request(method, url, operation, shown_proof)
         started = time.perf_counter()
         status = "error"
@@ -194,12 +194,12 @@ class ApiClient:
 
 def _authorize(
     headers: dict[str, str], method: str, url: str, credential: Credential, servers: ServerHints
-) -> str | None:
+) -> Proof | None:
     """Put the token in the Authorization header (never the URL), with a proof if it is bound."""
     if credential.token_type == "DPoP" and credential.dpop_jwk:  # nosec B105 - a type
-        proof = _key(credential.dpop_jwk).proof(method, url, credential.access_token, servers)
+        proof = _key(credential.dpop_jwk).prove(method, url, credential.access_token, servers)
         headers["Authorization"] = f"DPoP {credential.access_token}"
-        headers["DPoP"] = proof
+        headers["DPoP"] = proof.token
         return proof
     headers["Authorization"] = f"Bearer {credential.access_token}"
     return None

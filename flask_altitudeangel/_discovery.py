@@ -1,5 +1,5 @@
 """Endpoint discovery: read the authorization server's metadata (RFC 8414, else OpenID Connect
-Discovery) when the app starts, and fill in whatever the settings leave out.
+Discovery), and fill in whatever the settings leave out. When it is read: ``_endpoints.py``.
 
 The real platform publishes no metadata: a 404 at both addresses means its documented paths.
 Metadata naming another issuer than the URL it was fetched for is refused (RFC 8414 §3.3): it
@@ -9,7 +9,6 @@ could send the app's users and client secret to someone else.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -28,7 +27,6 @@ ENDPOINTS = {
     "userinfo_endpoint": "AA_USERPROFILE_URL",
     "jwks_uri": "AA_JWKS_URI",
 }
-RETRY_FOR = 15.0  # seconds a server that does not answer yet is waited for at start-up
 
 
 def metadata_urls(issuer: str) -> list[str]:
@@ -41,24 +39,22 @@ def metadata_urls(issuer: str) -> list[str]:
     return [rfc8414, issuer.rstrip("/") + "/.well-known/openid-configuration"]
 
 
+class MetadataUnavailable(Exception):
+    """The server did not answer for its metadata, or answered 5xx or 429: ask again later."""
+
+
 def fetch_metadata(issuer: str, timeout: float) -> dict[str, Any]:
-    """Return the issuer's metadata, or {} when it publishes none (404 at both addresses)."""
-    deadline = time.monotonic() + RETRY_FOR
-    delay = 0.2
-    while True:
-        try:
-            return _first_document(issuer, timeout)
-        except (requests.ConnectionError, requests.Timeout, _NotReady) as error:
-            if time.monotonic() + delay > deadline:
-                raise ConfigError(
-                    "AA_AUTH_URL", f"did not answer for its metadata ({type(error).__name__})"
-                ) from None
-            time.sleep(delay)
-            delay = min(delay * 2, 2.0)
+    """Return the issuer's metadata, or {} when it publishes none (404 at both addresses).
 
-
-class _NotReady(Exception):
-    """The server answered 5xx or 429: try again shortly."""
+    One attempt: raises MetadataUnavailable when the server cannot answer now, ConfigError
+    when what it publishes cannot be used.
+    """
+    try:
+        return _first_document(issuer, timeout)
+    except (requests.ConnectionError, requests.Timeout) as error:
+        raise MetadataUnavailable(
+            f"AA_AUTH_URL did not answer for its metadata ({type(error).__name__})"
+        ) from None
 
 
 def _first_document(issuer: str, timeout: float) -> dict[str, Any]:
@@ -69,7 +65,7 @@ def _first_document(issuer: str, timeout: float) -> dict[str, Any]:
         if answer.status_code in (404, 405, 410):
             continue
         if answer.status_code == 429 or answer.status_code >= 500:
-            raise _NotReady(str(answer.status_code))
+            raise MetadataUnavailable(f"AA_AUTH_URL answered {answer.status_code} for {url}")
         try:
             document = answer.json()
         except ValueError:

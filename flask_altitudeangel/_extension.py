@@ -11,9 +11,9 @@ from flask import Flask, current_app, url_for
 
 from flask_altitudeangel import _profile, _session
 from flask_altitudeangel._api import ApiClient, pool
-from flask_altitudeangel._config import Config, load_config, read_config
+from flask_altitudeangel._config import Config, read_config
 from flask_altitudeangel._crypto import Cipher
-from flask_altitudeangel._discovery import fetch_metadata, settings_from
+from flask_altitudeangel._endpoints import Server
 from flask_altitudeangel._id_token import IdTokenChecker
 from flask_altitudeangel._oauth import OAuthClient
 from flask_altitudeangel._redis import connect
@@ -65,19 +65,21 @@ class AltitudeAngel:
 
         ``setting_names`` (given to the constructor) maps ``AA_*`` keys to the names the
         operator set them under, for error messages. Raises one ConfigError naming every bad
-        setting, before any call to the network.
+        setting. Nothing is asked of the network: the authorization server's metadata is read
+        when first needed (see ``readiness_problems``), so the app starts while it is down.
         """
         client = redis if redis is not None else self._redis
-        config = _configure(app.config, self._names, self._url_prefix, client is not None)
+        server = _configure(app.config, self._names, self._url_prefix, client is not None)
+        config = server.settings
         if client is None:
             client = _connect(config)
         cipher = Cipher(config.token_encryption_keys, str(app.config.get("SECRET_KEY") or ""))
-        oauth = OAuthClient(config, app)
+        oauth = OAuthClient(server.ready, app)
         secure = bool(app.config.get("SESSION_COOKIE_SECURE"))
         kept = storage or self._storage or RedisTokenStore(client, cipher, config.redis_key_prefix)
-        id_tokens = IdTokenChecker(config)
+        id_tokens = IdTokenChecker(server.ready)
         state = AppState(
-            config=config,
+            server=server,
             oauth=oauth,
             pending=PendingSignIns(client, cipher, config.redis_key_prefix, "aa_signin_", secure),
             tokens=TokenLifecycle(config, kept, oauth, announce_refresh, id_tokens),
@@ -89,8 +91,20 @@ class AltitudeAngel:
 
     @property
     def config(self) -> Config:
-        """The current app's settings, as read and checked at start-up."""
+        """The current app's settings, as read and checked at start-up; never waits.
+
+        Until the authorization server's metadata has been read (at the first sign-in, token
+        request or ``readiness_problems``), the endpoints are those the settings give.
+        """
         return current_state().config
+
+    def readiness_problems(self) -> list[str]:
+        """Say what keeps sign-in from working now; empty once it can.
+
+        Reads the authorization server's metadata when due (it is asked again after 1 s, then
+        twice as long after each failure, up to 60 s): a readiness check answers from here.
+        """
+        return current_state().server.problems()
 
     @property
     def current_login(self) -> Login | None:
@@ -161,24 +175,21 @@ def login_required(view: Callable[P, T]) -> Callable[P, T]:
 
 def _configure(
     values: Mapping[str, Any], names: Mapping[str, str] | None, prefix: str, redis_given: bool
-) -> Config:
-    """Check every setting, then read the server's metadata; the settings win over what it says."""
+) -> Server:
+    """Check every setting, without the network: the server's metadata is read when needed."""
     read = _profile.settings_reader(values, names)  # SettingsReader, and what a profile fixes
-    settings = read_config(read, prefix)
+    given = {key: value for key, value in values.items() if key.startswith("AA_")}
+    # Endpoints given for a sign-in need no metadata, unless AA_DISCOVERY=1 asks for it.
+    discovery = read.choice("AA_DISCOVERY", not {"AA_AUTHORIZE_URL", "AA_TOKEN_URL"} <= set(given))
+    settings = read_config(read, prefix, None if discovery else {})  # {}: known to be none
     read.secret_key("SECRET_KEY")  # signs sign-out states; keys the tokens' encryption by default
     if not (redis_given or settings.redis_url):
         read.refuse("AA_REDIS_URL", "must be set, or a Redis client given to init_app", "")
-    discovery = read.flag("AA_DISCOVERY", True)
-    read.check()  # every problem at once, before anything waits on the network
-    given = {key: value for key, value in values.items() if key.startswith("AA_")}
-    metadata: dict[str, Any] = {}  # known: none, until read
-    if discovery:
-        timeout = settings.http_connect_timeout + settings.http_read_timeout
-        metadata = fetch_metadata(settings.auth_url, timeout)  # {} for the platform
-    _profile.check_server(settings, metadata)  # named before the settings it would upset
-    config = load_config({**settings_from(metadata, given), **given}, names, prefix, metadata)
-    _profile.check(config, names)  # what the profile needs of the server and the settings
-    return config
+    read.check()  # every problem at once
+    if not discovery:
+        _profile.check_server(settings, {})  # named before the settings it would upset
+        _profile.check(settings, names)
+    return Server(settings, given, names, prefix, discovery)
 
 
 def _connect(config: Config) -> Any:

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,12 +46,41 @@ class IdToken:
 class IdTokenChecker:
     """Check the provider's ID and logout tokens for this client."""
 
-    def __init__(self, config: Config, keys: ProviderKeys | None = None) -> None:
-        self._client_id = config.client_id
-        self._issuer = config.issuer or config.auth_url
-        self._algorithms = algorithms(config, signing_algorithms(config.metadata))
-        timeout = (config.http_connect_timeout, config.http_read_timeout)
-        self._keys = keys or ProviderKeys(config.jwks_uri, timeout)
+    def __init__(
+        self, config: Config | Callable[[], Config], keys: ProviderKeys | None = None
+    ) -> None:
+        # A callable gives the config once the server's metadata is known (``Server.ready``):
+        # the issuer, the algorithms and the key set are the metadata's.
+        self._source = config if callable(config) else lambda: config
+        self._given_keys = keys
+        self._made: tuple[Config, ProviderKeys] | None = None
+
+    @property
+    def _config(self) -> Config:
+        return self._source()
+
+    @property
+    def _client_id(self) -> str:
+        return self._config.client_id
+
+    @property
+    def _issuer(self) -> str:
+        config = self._config
+        return config.issuer or config.auth_url
+
+    @property
+    def _algorithms(self) -> frozenset[str]:
+        config = self._config
+        return algorithms(config, signing_algorithms(config.metadata))
+
+    @property
+    def _keys(self) -> ProviderKeys:
+        config = self._config
+        if self._made is None or self._made[0] is not config:
+            timeout = (config.http_connect_timeout, config.http_read_timeout)
+            keys = self._given_keys or ProviderKeys(config.jwks_uri, timeout)
+            self._made = (config, keys)
+        return self._made[1]
 
     def of_sign_in(self, raw: Any, access_token: str, nonce: str) -> IdToken:
         """Check the ID token of a code exchange: ``nonce`` is the one this sign-in sent."""

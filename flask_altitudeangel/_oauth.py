@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
@@ -67,11 +67,22 @@ class OAuthClient:
     request that got none ends in AuthServerUnavailable instead.
     """
 
-    def __init__(self, config: Config, sender: Any = None) -> None:
-        self._config = config
+    def __init__(self, config: Config | Callable[[], Config], sender: Any = None) -> None:
+        # A callable gives the config with the server's endpoints, or raises
+        # AuthServerUnavailable while they are not known (``Server.ready``).
+        self._source = config if callable(config) else lambda: config
         self._sender = sender
         self._local = threading.local()
         self.servers = ServerHints()
+
+    @property
+    def _config(self) -> Config:
+        return self._source()
+
+    @property
+    def binds_tokens(self) -> bool:
+        """Tell whether tokens are bound to a key (DPoP), as the settings and metadata say."""
+        return self._config.dpop
 
     def _session(self) -> OAuth2Session:
         session: OAuth2Session | None = getattr(self._local, "session", None)

@@ -11,6 +11,7 @@ from flask import current_app, g, has_app_context
 from flask_altitudeangel import _session
 from flask_altitudeangel._api import ApiClient, Credential, TokenSource
 from flask_altitudeangel._config import Config
+from flask_altitudeangel._endpoints import Server
 from flask_altitudeangel._id_token import IdTokenChecker
 from flask_altitudeangel._oauth import OAuthClient
 from flask_altitudeangel._profile import bound_tokens_only
@@ -32,20 +33,27 @@ class AppState:
     ``current_state``, the one place it is looked up.
     """
 
-    config: Config
+    server: Server  # the settings, and the authorization server's endpoints once known
     oauth: OAuthClient
     pending: PendingSignIns
     tokens: TokenLifecycle
     http: urllib3.PoolManager
     id_tokens: IdTokenChecker
 
+    @property
+    def config(self) -> Config:
+        """The settings, with the server's endpoints once known (``server.ready`` reads them)."""
+        return self.server.config
+
     def current_login(self) -> Login | None:
         return _session.current(self.config, self.tokens)
 
     def user_api(self) -> ApiClient:
+        self.server.ready()  # its endpoints (a refresh's, the profile's) are the server's
         return self._api(_UserToken(self))
 
     def client_api(self) -> ApiClient:
+        self.server.ready()
         return self._api(_ClientToken(self))
 
     def fixed_token_api(self, token: Credential) -> ApiClient:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hmac
 import os
 
-from flask import Blueprint, Response, abort, current_app, request, send_from_directory
+from flask import Blueprint, Response, abort, current_app, jsonify, request, send_from_directory
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from redis.exceptions import RedisError
 
 from flask_altitudeangel import METRICS
+from portal.extensions import aa
 from portal.metrics import REGISTRY
 
 bp = Blueprint("health", __name__)
@@ -17,6 +18,7 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def healthz() -> Response:
+    """Alive: answers without Redis or the authorization server."""
     return Response("ok\n", mimetype="text/plain")
 
 
@@ -28,12 +30,21 @@ def favicon() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """Ready when Redis answers."""
+    """Ready when Redis answers and the authorization server's endpoints are known.
+
+    JSON: ``{"ready": false, "problems": [...]}`` with a 503, each problem a sentence; the
+    metadata is asked for here when it is due (see ``aa.readiness_problems``).
+    """
+    problems = []
     try:
         current_app.extensions["portal_redis"].ping()
-    except RedisError:
-        return Response("redis unreachable\n", 503, mimetype="text/plain")
-    return Response("ready\n", mimetype="text/plain")
+    except RedisError as error:
+        problems.append(f"Redis did not answer ({type(error).__name__})")
+    problems += aa.readiness_problems()
+    answer = jsonify(ready=not problems, problems=problems)
+    answer.status_code = 503 if problems else 200
+    answer.headers["Cache-Control"] = "no-store"
+    return answer
 
 
 @bp.get("/metrics")

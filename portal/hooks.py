@@ -6,6 +6,7 @@ than registered one by one.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import Flask
@@ -24,19 +25,16 @@ from portal.trace import recorder
 
 
 def register_request_hooks(app: Flask) -> None:
-    with app.app_context():
-        config = aa.config  # with the endpoints the server's metadata named
-    headers = SecurityHeaders(config.authorize_url, config.end_session_url)
-    own_origin = config.origin
-
     def before() -> None:
         assign_request_id()
         refuse_when_the_store_is_down()
-        refuse_cross_origin(own_origin)
+        refuse_cross_origin(aa.config.origin)
 
     def after(response: Response) -> Response:
         recorder.flush()
-        headers.add(response)
+        # The endpoints are the server's once its metadata has been read, after start-up.
+        config = aa.config
+        security_headers(config.authorize_url, config.end_session_url).add(response)
         echo_request_id(response)
         return response
 
@@ -47,3 +45,9 @@ def register_request_hooks(app: Flask) -> None:
     app.after_request(after)
     app.context_processor(template_names)
     signals.signed_in.connect(create_the_csrf_secret, sender=app, weak=False)
+
+
+@functools.lru_cache(maxsize=4)
+def security_headers(*redirect_targets: str) -> SecurityHeaders:
+    """Return the headers for these endpoints, built once: they go on every response."""
+    return SecurityHeaders(*redirect_targets)

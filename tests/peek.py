@@ -22,8 +22,9 @@ def login_id(client: FlaskClient) -> str | None:
 
 
 def config(app: Flask) -> Config:
-    """Return the settings the extension read and checked at start-up, discovery included."""
-    found: Config = app.extensions["altitudeangel"].config
+    """Return the settings the extension read and checked, with the server's metadata (read
+    now if it was not yet)."""
+    found: Config = app.extensions["altitudeangel"].server.ready()
     return found
 
 

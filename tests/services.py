@@ -84,12 +84,18 @@ def app_process(
     *,
     workers: int = 2,
     redirect_uri: str | None = None,
+    register: bool = True,
     **env: str,
 ) -> processes.ServiceProcess:
-    """Describe the app under gunicorn on a free port; call ``start()`` to run it."""
+    """Describe the app under gunicorn on a free port; call ``start()`` to run it.
+
+    Its callback is registered with the sandbox unless ``register`` is false (a sandbox that is
+    not running yet: ``register_redirect_uri`` once it is).
+    """
     port = free_port()
     redirect_uri = redirect_uri or f"http://127.0.0.1:{port}/callback"
-    register_redirect_uri(sandbox, redirect_uri)
+    if register:
+        register_redirect_uri(sandbox, redirect_uri)
     settings = {
         "AA_AUTH_URL": sandbox.url,
         "AA_CLIENT_ID": "demo-portal",

@@ -50,7 +50,7 @@ def create_blueprint(state: AppState) -> Blueprint:
         answer = _before_sign_in("login")
         if answer is not None:
             return answer
-        config = state.config
+        config = state.server.ready()  # AuthServerUnavailable (503) while they are not known
         next_path = safe_next(request.args.get("next"), config.after_sign_in, NAME)
         current = _session.current(config, state.tokens)
         granted = state.tokens.granted_scope(current.login_id) if current else None
@@ -78,6 +78,7 @@ def create_blueprint(state: AppState) -> Blueprint:
         answer = _before_sign_in("callback")
         if answer is not None:
             return answer
+        state.server.ready()  # the issuer to check, the token endpoint: the metadata's
         params = request.args
         default_next = state.config.after_sign_in
         if not callback_params_are_sound(params):

@@ -17,13 +17,10 @@ if TYPE_CHECKING:
 class ClientTokenSource:
     """Hand out a fresh client token; refetch it ahead of expiry, once at a time anywhere."""
 
-    def __init__(
-        self, storage: TokenStorage, oauth: OAuthClient, flight: SingleFlight, dpop: bool
-    ) -> None:
+    def __init__(self, storage: TokenStorage, oauth: OAuthClient, flight: SingleFlight) -> None:
         self._storage = storage
         self._oauth = oauth
         self._flight = flight
-        self._dpop = dpop
         self._cached: ClientToken | None = None
 
     def get(self) -> ClientToken:
@@ -54,7 +51,7 @@ class ClientTokenSource:
         token = self._stored_fresh()
         if token is not None:
             return token  # another worker fetched it while this one took the lock
-        key = DPoPKey.generate() if self._dpop else None
+        key = DPoPKey.generate() if self._oauth.binds_tokens else None
         response = self._oauth.client_credentials(key)
         lifetime = max(1, int(response.get("expires_in") or 300))
         bound = key is not None and str(response.get("token_type", "")).lower() == "dpop"

@@ -43,7 +43,7 @@ class TokenLifecycle:
         self._refresher = Refresher(
             storage, oauth, flight, config.refresh_margin, self.end, on_refresh, id_tokens
         )
-        self.client = ClientTokenSource(storage, oauth, flight, config.dpop)
+        self.client = ClientTokenSource(storage, oauth, flight)
 
     def start(self, login_id: str, token: UserToken, idle_deadline: int) -> UserToken:
         """Store the first tokens of a new login, found by its ID token's sid and sub too."""

@@ -10,7 +10,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from app import create_app
-from portal.settings import SettingsError
 from tests import peek
 from tests.portal.conftest import app_environment, sign_in_with
 from tests.services import RedisServer, ServiceProcess, sandbox_process
@@ -62,8 +61,12 @@ def test_metadata_naming_another_issuer_is_refused(redis_server: RedisServer) ->
     liar.env = {**liar.env, "SANDBOX_ISSUER": f"http://localhost:{liar.port}"}
     liar.start()
     try:
-        with pytest.raises(SettingsError, match="RFC 8414"):
-            create_app(app_environment(redis_server, liar))
+        client = create_app(app_environment(redis_server, liar)).test_client()
+        # Not ready, and no sign-in goes to it: nothing is asked of a server that is not trusted.
+        readiness = client.get("/readyz")
+        assert readiness.status_code == 503
+        assert "RFC 8414" in " ".join(readiness.json["problems"])
+        assert client.get("/login").status_code == 503
     finally:
         liar.stop()
 

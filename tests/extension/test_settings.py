@@ -186,7 +186,7 @@ def test_pushing_forced_on_waits_for_the_metadata_to_name_the_endpoint(
         }
     )
     with app.app_context():
-        assert current_state().config.par_url.startswith(altitudeangel_sandbox.url + "/")
+        assert current_state().server.ready().par_url.startswith(altitudeangel_sandbox.url + "/")
 
 
 def test_the_platforms_defaults_name_no_revocation_endpoint() -> None:
@@ -195,3 +195,13 @@ def test_the_platforms_defaults_name_no_revocation_endpoint() -> None:
     metadata = {"issuer": SERVER, "revocation_endpoint": SERVER + "/revoke"}
     given = {**VALID, "AA_AUTH_URL": SERVER, "AA_REVOKE_URL": SERVER + "/revoke"}
     assert load_config(given, metadata=metadata).revoke_url == SERVER + "/revoke"
+
+
+def test_endpoints_given_without_an_auth_url_need_no_metadata() -> None:
+    # The platform's address, the default, was asked for metadata, and refused where unreachable.
+    endpoints = {"AA_AUTHORIZE_URL": SERVER + "/authorize", "AA_TOKEN_URL": SERVER + "/token"}
+    secret_key = "settings-test-secret-key-" + "s" * 32
+    app = bind({**VALID, **endpoints, "SECRET_KEY": secret_key, "AA_REDIS_URL": "redis://h/0"})
+    with app.app_context():
+        assert current_state().server.problems() == []
+        assert current_state().config.token_url == SERVER + "/token"

@@ -3,7 +3,7 @@
 The provider runs its FAPI 2.0 profile with PAR required, server DPoP nonces, private_key_jwt
 clients alone and PS256, ES256 or EdDSA for every JWT; the portal signs in asking for openid,
 calls the provider's DPoP-checking resource, refreshes and signs out, with every assertion for
-the issuer. The same provider without its FAPI settings is refused when the portal starts.
+the issuer. The same provider without its FAPI settings is refused once its metadata is read.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import requests
 from flask import Flask
 
 from app import create_app
-from portal.settings import SettingsError
+from flask_altitudeangel import AuthServerUnavailable
 from tests import peek
 from tests.interop.oauth import FormBrowser
 from tests.interop.provider import OpenIDProvider, start_provider
@@ -123,8 +123,9 @@ def test_the_portal_signs_in_under_the_profile_at_a_fapi2_provider(
 def test_the_provider_without_its_fapi2_settings_is_refused(
     oidc_provider: OpenIDProvider, redis_server: RedisServer
 ) -> None:
-    with pytest.raises(SettingsError) as refused:
-        fapi_portal(oidc_provider, redis_server)
-    message = str(refused.value)
+    app = fapi_portal(oidc_provider, redis_server)  # the metadata is read when first needed
+    with pytest.raises(AuthServerUnavailable) as refused:
+        peek.config(app)
+    message = str(refused.value.description)
     assert message.startswith("AA_PROFILE is fapi2, but the server at")
     assert message.endswith("does not offer require_pushed_authorization_requests: true")

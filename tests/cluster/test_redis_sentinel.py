@@ -84,6 +84,7 @@ def test_a_malformed_sentinel_url_stops_the_app_naming_its_setting(
     host = Flask(__name__)
     host.config.update(AA_AUTH_URL=sandbox.url, AA_CLIENT_ID="demo-portal", AA_REDIS_URL=url)
     host.config.update(AA_CLIENT_SECRET=DEMO_CLIENT_SECRET, AA_REDIRECT_URI=REDIRECT_URI)
+    host.config.update(SECRET_KEY="a-test-only-secret-key-of-forty-characters")
     with pytest.raises(ConfigError, match="AA_REDIS_URL"):
         AltitudeAngel(host)
 

@@ -73,17 +73,20 @@ def shortened(value: str) -> str:
     return f"{value[:8]}… ({len(value)} chars)"
 
 
-def recorded(monkeypatch: pytest.MonkeyPatch, owner: type, name: str) -> list[str]:
-    """Keep what ``owner.name`` returns from now on; the real method still does the work.
+def recorded(
+    monkeypatch: pytest.MonkeyPatch, owner: type, name: str, token: Callable[[Any], str] = str
+) -> list[str]:
+    """Keep what ``owner.name`` returns (as ``token`` reads it); the real method still does the work.
 
     Proofs and client assertions only ever exist on the wire: this is how a test sees them.
     """
     made: list[str] = []
-    real: Callable[..., str] = getattr(owner, name)
+    real: Callable[..., Any] = getattr(owner, name)
 
-    def keeping(*args: Any, **kwargs: Any) -> str:
-        made.append(real(*args, **kwargs))
-        return made[-1]
+    def keeping(*args: Any, **kwargs: Any) -> Any:
+        answer = real(*args, **kwargs)
+        made.append(token(answer))
+        return answer
 
     monkeypatch.setattr(owner, name, keeping)
     return made
@@ -153,7 +156,8 @@ def test_with_the_trace_off_nothing_is_recorded(
 def test_dpop_proofs_are_shown_by_header_and_claims_with_the_signature_shortened(
     portal_app: Flask, sandbox: ServiceProcess, sign_in: SignIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    proofs = recorded(monkeypatch, DPoPKey, "proof")
+    # Every proof, for the token endpoint and the API alike, is made by DPoPKey.prove
+    proofs = recorded(monkeypatch, DPoPKey, "prove", lambda proof: proof.token)
     client = portal_app.test_client()
     sign_in(client)  # DPoP-bound, as the sandbox's metadata offers
     client.get("/flight-reports")

@@ -12,7 +12,7 @@ from flask import Flask
 
 from flask_altitudeangel import ConfigError, connect_redis
 from portal import account, errors, flights, health, hooks, templating, trace
-from portal.extensions import aa, csrf, platform
+from portal.extensions import aa, csrf, platform, readiness
 from portal.logs import configure_logging
 from portal.platform import FlightIdConverter
 from portal.rate_limits import SignInRateLimit
@@ -85,7 +85,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
         redis = connect_redis(settings.redis_url, settings.redis_timeout)
     except ValueError as error:
         raise SettingsError(f"REDIS_URL is not a Redis URL the app can use: {error}") from None
-    app.extensions["portal_redis"] = redis
+    readiness.init_app(app, redis)
     app.session_interface = RedisSessions(app, redis, key_prefix="portal:session:")
     csrf.init_app(app)
     try:

@@ -7,10 +7,9 @@ import os
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request, send_from_directory
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
-from redis.exceptions import RedisError
 
 from flask_altitudeangel import METRICS
-from portal.extensions import aa
+from portal.extensions import readiness
 from portal.metrics import REGISTRY
 
 bp = Blueprint("health", __name__)
@@ -35,12 +34,7 @@ def readyz() -> Response:
     JSON: ``{"ready": false, "problems": [...]}`` with a 503, each problem a sentence; the
     metadata is asked for here when it is due (see ``aa.readiness_problems``).
     """
-    problems = []
-    try:
-        current_app.extensions["portal_redis"].ping()
-    except RedisError as error:
-        problems.append(f"Redis did not answer ({type(error).__name__})")
-    problems += aa.readiness_problems()
+    problems = readiness.problems()
     answer = jsonify(ready=not problems, problems=problems)
     answer.status_code = 503 if problems else 200
     answer.headers["Cache-Control"] = "no-store"

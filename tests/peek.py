@@ -54,3 +54,10 @@ def pending_cipher(app: Flask) -> Any:
 def session_entry(client: FlaskClient) -> dict[str, Any]:
     with client.session_transaction() as session:
         return dict(session[SESSION_KEY])
+
+
+def portal_redis(app: Flask) -> Any:
+    """Return the Redis client the portal ``app`` keeps its sessions, tokens and limits in."""
+    from portal.extensions import readiness  # the portal's, where a test has built one
+
+    return readiness.redis_of(app)

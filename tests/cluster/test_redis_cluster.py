@@ -49,7 +49,7 @@ def cluster_app(redis_cluster: LocalRedisCluster, sandbox: ServiceProcess) -> It
     )
     app.config["TESTING"] = True
     yield app
-    app.extensions["portal_redis"].close()
+    peek.portal_redis(app).close()
 
 
 def sign_in(client: FlaskClient, username: str) -> str:
@@ -100,7 +100,7 @@ def test_a_whole_login_works_on_a_redis_cluster(
 ) -> None:
     client = cluster_app.test_client()
     store = peek.token_store(cluster_app)
-    redis = cluster_app.extensions["portal_redis"]
+    redis = peek.portal_redis(cluster_app)
     login_id = sign_in(client, "alice")
 
     # The hash tag puts every key of one login in one slot, so Lua and locks may use them together.

@@ -49,7 +49,7 @@ def sentinel_app(url: str, sandbox: ServiceProcess) -> Flask:
 def app_on_sentinels(redis_sentinels: LocalSentinels, sandbox: ServiceProcess) -> Iterator[Flask]:
     app = sentinel_app(redis_sentinels.url, sandbox)
     yield app
-    app.extensions["portal_redis"].close()
+    peek.portal_redis(app).close()
 
 
 def test_a_sentinel_url_names_the_sentinels_the_service_the_database_and_both_passwords() -> None:
@@ -128,7 +128,7 @@ def test_a_demoted_primary_is_left_for_the_promoted_one_without_an_error(
     # The Sentinels close every client of the node they demote, so the race cannot be had on
     # demand: a connection opened just after that, from a Sentinel's answer given just before,
     # reaches the demoted node. Make one, as redis-py's pool would have made it.
-    pool = app_on_sentinels.extensions["portal_redis"].connection_pool
+    pool = peek.portal_redis(app_on_sentinels).connection_pool
     stale = pool.get_connection()
     stale.disconnect()
     pool.proxy.master_address = ("127.0.0.1", old.port)

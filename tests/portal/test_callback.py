@@ -136,7 +136,7 @@ def test_authorize_request_uses_s256_with_a_fresh_verifier(client: FlaskClient) 
 
 def pending_record(client: FlaskClient, state: str) -> dict[str, object]:
     """Read and decrypt the stored attempt for ``state``, as only the app could."""
-    redis = client.application.extensions["portal_redis"]
+    redis = peek.portal_redis(client.application)
     blob = redis.get("portal:pending:" + hashlib.sha256(state.encode()).hexdigest())
     return json.loads(peek.pending_cipher(client.application).decrypt(blob))
 

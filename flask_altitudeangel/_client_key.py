@@ -28,8 +28,9 @@ class ClientKey:
     kid: str
 
 
-def read_client_key(path: str) -> ClientKey:
-    """Read a private key from a PEM or JWK file, and the algorithm it signs with.
+def read_client_key(path: str, rsa_alg: str = "RS256") -> ClientKey:
+    """Read a private key from a PEM or JWK file, and the algorithm it signs with: the key's
+    own ``alg`` if its JWK names one, else its curve's, or ``rsa_alg`` for an RSA key.
 
     Raises ValueError saying what is wrong with the file, for the setting's error message.
     """
@@ -44,7 +45,7 @@ def read_client_key(path: str) -> ClientKey:
     if not key.is_private:
         raise ValueError("holds a public key; the private one is needed")
     jwk = dict(key.as_dict(private=True))
-    algs = KEY_ALGS.get(str(jwk.get("kty")))
+    algs = {**KEY_ALGS, "RSA": rsa_alg}.get(str(jwk.get("kty")))
     alg = algs.get(str(jwk.get("crv"))) if isinstance(algs, dict) else algs
     if not alg:
         raise ValueError("must be an EC (P-256, P-384), RSA or Ed25519 key")

@@ -100,8 +100,10 @@ def _par_url(read: SettingsReader, metadata: Mapping[str, Any], known: bool) -> 
 def _client_auth(read: SettingsReader, metadata: Mapping[str, Any]) -> tuple[str, ClientKey | None]:
     """Pick client authentication: private_key_jwt needs a key and the server's word."""
     path = read.text("AA_CLIENT_KEY_FILE", "")
+    # FAPI 2.0 allows no RS256: an RSA key without an "alg" of its own signs with PS256 there
+    rsa_alg = "PS256" if read.text("AA_PROFILE", "").lower() == _profile.FAPI2 else "RS256"
     try:
-        key = read_client_key(path) if path else None
+        key = read_client_key(path, rsa_alg) if path else None
     except ValueError as unreadable:
         key = read.refuse("AA_CLIENT_KEY_FILE", str(unreadable), None)
     method = read.text("AA_CLIENT_AUTH", "auto")
@@ -111,7 +113,7 @@ def _client_auth(read: SettingsReader, metadata: Mapping[str, Any]) -> tuple[str
     if method not in (METHOD_SECRET, "private_key_jwt"):
         known = "must be auto, client_secret_post or private_key_jwt"
         method = read.refuse("AA_CLIENT_AUTH", known, METHOD_SECRET)
-    if method == "private_key_jwt" and key is None and not path:
+    if method == "private_key_jwt" and not (key or path or read.noted("AA_CLIENT_KEY_FILE")):
         read.refuse("AA_CLIENT_KEY_FILE", "must name the key file private_key_jwt signs with", "")
     return method, key
 

@@ -61,6 +61,11 @@ class SettingsReader:
             self.problems.append((name, problem))
         return fallback
 
+    def noted(self, key: str) -> bool:
+        """Whether a problem with ``key`` is noted already."""
+        name = self._names.get(key, key)
+        return any(noted == name for noted, _ in self.problems)
+
     def fail(self, key: str, problem: str) -> ConfigError:
         """Return the error for one bad setting, to raise at once."""
         return ConfigError(self._names.get(key, key), problem)

@@ -7,6 +7,7 @@ are a server the profile refuses.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -42,10 +43,10 @@ def fapi_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
 
 
 def fapi_environment(
-    redis: RedisServer, sandbox: ServiceProcess, directory: Path, **extra: str
+    redis: RedisServer, sandbox: ServiceProcess, directory: Path, key: Any = None, **extra: str
 ) -> dict[str, str]:
     """The portal's settings with the profile on, as a client registered by its key alone."""
-    client_id, key_file = register_key_client(sandbox, directory)
+    client_id, key_file = register_key_client(sandbox, directory, key)
     env = app_environment(
         redis, sandbox, AA_PROFILE="fapi2", AA_CLIENT_ID=client_id, AA_CLIENT_KEY_FILE=str(key_file)
     )
@@ -169,24 +170,50 @@ def test_an_endpoint_or_issuer_other_than_the_metadata_is_refused(
         assert refused_once_read(env).startswith(f"{setting} must be the")
 
 
-@pytest.mark.parametrize(
-    ("key", "refused_for"),
-    [
-        (RSAKey.generate_key(2048, private=True), "RS256"),  # PEM: RSA signs with RS256
-        (ECKey.generate_key("P-384", private=True), "ES384"),
-    ],
-)
+def rs256_jwk_file(directory: Path) -> Path:
+    """An RSA private key in a JWK file that names RS256 as its algorithm."""
+    key = RSAKey.generate_key(2048, parameters={"alg": "RS256"}, private=True)
+    path = directory / "rs256.jwk"
+    path.write_text(json.dumps(key.as_dict(private=True)))
+    return path
+
+
+@pytest.mark.parametrize("refused_for", ["RS256", "ES384"])
 def test_a_client_key_signing_with_another_algorithm_is_refused(
+    redis_server: RedisServer, fapi_sandbox: ServiceProcess, tmp_path: Path, refused_for: str
+) -> None:
+    env = fapi_environment(redis_server, fapi_sandbox, tmp_path)
+    if refused_for == "RS256":
+        env["AA_CLIENT_KEY_FILE"] = str(rs256_jwk_file(tmp_path))
+    else:
+        key = ECKey.generate_key("P-384", private=True)
+        Path(env["AA_CLIENT_KEY_FILE"]).write_bytes(key.as_pem(private=True))
+    refusal = refused_once_read(env)
+    assert f"AA_CLIENT_KEY_FILE holds a key that signs with {refused_for}" in refusal
+
+
+def test_an_rsa_key_signs_its_assertions_with_ps256_under_the_profile(
     redis_server: RedisServer,
     fapi_sandbox: ServiceProcess,
     tmp_path: Path,
-    key: Any,
-    refused_for: str,
+    sent: list[requests.PreparedRequest],
 ) -> None:
-    env = fapi_environment(redis_server, fapi_sandbox, tmp_path)
-    Path(env["AA_CLIENT_KEY_FILE"]).write_bytes(key.as_pem(private=True))
-    refusal = refused_once_read(env)
-    assert f"AA_CLIENT_KEY_FILE holds a key that signs with {refused_for}" in refusal
+    key = RSAKey.generate_key(2048, private=True)  # a PEM file: no "alg" of its own
+    app = portal_for(fapi_environment(redis_server, fapi_sandbox, tmp_path, key))
+    client = app.test_client()
+    assert client.get(callback_of(client)).status_code == 303  # the sandbox checked it
+    token_url = peek.config(app).token_url
+    exchange = next(r for r in sent if str(r.url) == token_url)
+    assert jwt_parts(form_of(exchange)["client_assertion"])[0]["alg"] == "PS256"
+
+
+def test_a_missing_key_under_the_profile_is_named_once(
+    redis_server: RedisServer, fapi_sandbox: ServiceProcess, tmp_path: Path
+) -> None:
+    env = fapi_environment(redis_server, fapi_sandbox, tmp_path, AA_CLIENT_KEY_FILE="")
+    with pytest.raises(SettingsError) as refused:
+        create_app(env)
+    assert str(refused.value).count("AA_CLIENT_KEY_FILE") == 1, str(refused.value)
 
 
 def test_a_server_that_only_offers_par_is_refused(

@@ -43,9 +43,12 @@ def blind_environment(redis: RedisServer, sandbox: ServiceProcess, **extra: str)
     return app_environment(redis, sandbox, **{"AA_DISCOVERY": "0", "AA_PAR": "auto", **extra})
 
 
-def register_key_client(sandbox: ServiceProcess, directory: Path) -> tuple[str, Path]:
-    """Register a client the sandbox knows by its public key alone; return its id and key file."""
-    key = ECKey.generate_key("P-256", private=True)
+def register_key_client(
+    sandbox: ServiceProcess, directory: Path, key: Any = None
+) -> tuple[str, Path]:
+    """Register a client the sandbox knows by its public key alone (``key``, by default a new
+    P-256 one); return its id and the key's PEM file."""
+    key = key or ECKey.generate_key("P-256", private=True)
     key_file = directory / "client-key.pem"
     key_file.write_bytes(key.as_pem(private=True))
     client_id = "key-client-" + secrets.token_hex(4)

@@ -76,7 +76,7 @@ def shortened(value: str) -> str:
 def recorded(
     monkeypatch: pytest.MonkeyPatch, owner: type, name: str, token: Callable[[Any], str] = str
 ) -> list[str]:
-    """Keep what ``owner.name`` returns (as ``token`` reads it); the real method still does the work.
+    """Keep what ``owner.name`` returns, as ``token`` reads it; the real method still does the work.
 
     Proofs and client assertions only ever exist on the wire: this is how a test sees them.
     """

@@ -183,7 +183,7 @@ def _key_problems(config: Config) -> Iterable[tuple[str, str]]:
         yield (
             "AA_CLIENT_KEY_FILE",
             f"holds a key that signs with {key.alg}; AA_PROFILE={FAPI2} allows "
-            f'{", ".join(sorted(ALGORITHMS))} (an RSA key signs with PS256 unless its JWK '
+            f"{', '.join(sorted(ALGORITHMS))} (an RSA key signs with PS256 unless its JWK "
             'names another "alg")',
         )
     if key.jwk.get("kty") == "RSA" and _bits(str(key.jwk.get("n") or "")) < MIN_RSA_BITS:

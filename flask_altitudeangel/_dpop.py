@@ -240,8 +240,12 @@ def _header_shown(header: dict[str, Any]) -> str:
     return json.dumps(header, sort_keys=True)
 
 
+# Claims that are one-time values, or name a session or a token: shown by their first characters.
+SHORTENED_CLAIMS = {"jti", "ath", "nonce", "sid", "at_hash", "c_hash", "s_hash"}
+
+
 def _shortened(claims: dict[str, Any]) -> dict[str, Any]:
-    return {k: shown(str(v), 8) if k in ("jti", "ath", "nonce") else v for k, v in claims.items()}
+    return {k: shown(str(v), 8) if k in SHORTENED_CLAIMS else v for k, v in claims.items()}
 
 
 def _described(what: str, header: str, claims: str, signature: str) -> Details:

@@ -1,9 +1,10 @@
 """Describe each protocol message as it went over the wire, and announce it (protocol_message).
 
 A description names every parameter the message carried. Public values are shown whole;
-one-time values are shortened, tokens fingerprinted, a secret only named, a signed JWT shown by
-header and claims with its signature shortened, and anything unknown only by its length: a
-description never holds a value anyone could use.
+one-time values are shortened, tokens fingerprinted, a secret only named, a signed JWT (a proof,
+an assertion, an ID token, a logout token) shown by header and claims, its one-time claims and
+signature shortened, and anything unknown only by its length: a description never holds a value
+anyone could use.
 """
 
 from __future__ import annotations
@@ -154,7 +155,35 @@ def back_channel_response(response: requests.Response) -> Details:
             rows.append((name, value(name, str(given))))
         else:
             rows.append((name, shown(json.dumps(given), 0)))
+    if isinstance(document.get("id_token"), str):  # who signed in: its claims, never the token
+        rows += describe_jwt(document["id_token"], "ID token")
     return tuple(rows)
+
+
+def logout_request(endpoint: str, given: list[str]) -> ProtocolMessage:
+    """Describe a back-channel logout request: its logout token by header and claims."""
+    if len(given) == 1:
+        token = given[0]
+        rows = (("logout_token", fingerprint(token)), *describe_jwt(token, "logout token"))
+    else:
+        rows = (("logout_token", f"{len(given)} given, one expected"),)
+    return ProtocolMessage(
+        "backchannel_logout_request", "received", endpoint, (("endpoint", endpoint), *rows)
+    )
+
+
+def logout_response(endpoint: str, status: int, document: Any) -> ProtocolMessage:
+    """Describe the app's answer to a back-channel logout request: its status, and why not."""
+    rows = [("status", str(status))]
+    if isinstance(document, dict):
+        rows += [
+            (name, str(document[name]))
+            for name in ("error", "error_description")
+            if name in document
+        ]
+    return ProtocolMessage(
+        "backchannel_logout_response", "sent", endpoint, tuple(rows), status=str(status)
+    )
 
 
 def without_query(url: str) -> str:

@@ -132,7 +132,8 @@ class ProtocolMessage:
     ``pushed_authorization_request``/``_response``, ``token_request``/``_response`` (the
     code exchange, a refresh or the client-credentials token: ``operation`` is the grant
     type), ``revocation_request``/``_response``, ``api_request``/``_response`` (``operation``
-    names the call) and ``end_session_request``.
+    names the call), ``end_session_request`` and ``backchannel_logout_request``/``_response``
+    (a logout token the provider posted, and the app's answer).
     """
 
     name: str

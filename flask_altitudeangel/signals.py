@@ -58,7 +58,8 @@ protocol_message = _signals.signal("altitudeangel.protocol-message")
 protocol_message.__doc__ = (
     "A protocol message was sent or received: ``message`` (a ProtocolMessage: the "
     "authorization request and response, a pushed request, each token request and response, "
-    "a revocation, an API call, the end-session request; every secret shortened or "
+    "a revocation, an API call, the end-session request, a back-channel logout and its "
+    "answer; every secret shortened or "
     "fingerprinted). Sent whether or not anyone listens, from any thread, with the app as "
     "sender; a message sent outside a request (a background revocation) has no app context."
 )

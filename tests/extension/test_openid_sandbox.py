@@ -7,6 +7,8 @@ test_backchannel_logout.py); these are the sandbox's own, over real HTTP.
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -14,13 +16,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from flask import Flask
+from flask import Flask, request
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 from werkzeug.test import TestResponse
 
 from altitudeangel_sandbox.testing import Sandbox
-from flask_altitudeangel import AltitudeAngel, ProtocolMessage, SignInRequired, signals
+from flask_altitudeangel import AltitudeAngel, ProtocolMessage, SignInRequired, fingerprint, signals
 from tests import peek
 from tests.oauth_driver import USERS, SandboxUser, parse_forms
 from tests.services import RedisServer, free_port
@@ -154,43 +156,118 @@ def test_sign_out_hands_the_id_token_to_the_end_session_endpoint_and_tells_no_se
     assert hint["id_token_hint"].startswith("JWT, sha256 ")
 
 
+def shortened(value: str) -> str:
+    """What a description shows of a one-time claim or a signature: its first 8 characters."""
+    return f"{value[:8]}\u2026 ({len(value)} chars)"
+
+
+def jwt_claims(token: str) -> dict[str, Any]:
+    body = token.split(".")[1]
+    found: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    return found
+
+
+def told_claims(message: ProtocolMessage, what: str) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(dict(message.details)[f"{what} claims"])
+    return found
+
+
+def test_token_responses_tell_the_id_token_by_its_claims_never_whole(app: Flask) -> None:
+    client = app.test_client()
+    told: list[ProtocolMessage] = []
+    with signals.protocol_message.connected_to(lambda _, message: told.append(message), app):
+        assert sign_in(client, alice()).status_code == 303
+        first = peek.stored_token(client)
+        login_id = peek.login_id(client)
+        assert first is not None and first.id_claims is not None and login_id is not None
+        with app.app_context():
+            refreshed = peek.lifecycle(app).refresh_after_rejection(login_id, first)
+    answers = {m.operation: m for m in told if m.name == "token_response"}
+    for grant, token in (("authorization_code", first), ("refresh_token", refreshed)):
+        assert token.id_token and token.id_claims is not None
+        details = dict(answers[grant].details)
+        assert details["id_token"] == fingerprint(token.id_token)
+        one_time = ("nonce", "sid", "at_hash")
+        expected = {k: shortened(v) if k in one_time else v for k, v in token.id_claims.items()}
+        assert told_claims(answers[grant], "ID token") == expected
+        assert json.loads(details["ID token header"])["alg"] == "RS256"
+        assert details["ID token signature"] == shortened(token.id_token.split(".")[2])
+    secrets = [str(first.id_token), str(refreshed.id_token), str(first.id_claims["nonce"])]
+    secrets += [str(first.id_claims["sid"]), str(refreshed.id_claims["at_hash"])]
+    shown = [value for message in told for _, value in message.details]
+    assert not [value for value in shown if any(secret in value for secret in secrets)]
+
+
 @pytest.fixture
-def served_host(altitudeangel_sandbox: Sandbox, redis_server: RedisServer) -> Iterator[str]:
-    """The host app served over HTTP, so that the sandbox can post to it."""
+def served_host(
+    altitudeangel_sandbox: Sandbox, redis_server: RedisServer
+) -> Iterator[tuple[str, Flask]]:
+    """The host app served over HTTP, so that the sandbox can post to it; the logout tokens
+    it was sent are kept in ``received``, the messages it told in ``told``, in its config."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     app = host(altitudeangel_sandbox, redis_server, url + "/auth/callback")
+    received: list[str] = []
+    told: list[ProtocolMessage] = []
+    app.config.update(received=received, told=told)
+
+    @app.before_request
+    def keep_the_logout_token() -> None:
+        received.extend(request.form.getlist("logout_token"))
+
     altitudeangel_sandbox.register_redirect_uri(
         url + "/auth/callback", backchannel_logout_uri=url + "/auth/backchannel-logout"
     )
     server = make_server("127.0.0.1", port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield url
+    with signals.protocol_message.connected_to(lambda _, message: told.append(message), app):
+        yield url, app
     server.shutdown()
 
 
-def test_signing_out_at_the_sandbox_ends_the_login_by_back_channel(served_host: str) -> None:
+def test_signing_out_at_the_sandbox_ends_the_login_by_back_channel(
+    served_host: tuple[str, Flask],
+) -> None:
+    url, app = served_host
     browser = requests.Session()  # the app's and the sandbox's cookies, as one browser keeps
     browser.trust_env = False
-    started = browser.get(served_host + "/auth/login", allow_redirects=False, timeout=10)
+    started = browser.get(url + "/auth/login", allow_redirects=False, timeout=10)
     person = SandboxUser("alice", USERS["alice"], http=browser)
-    callback = person.authorize(started.headers["Location"], served_host + "/auth/callback")
+    callback = person.authorize(started.headers["Location"], url + "/auth/callback")
     assert browser.get(callback, allow_redirects=False, timeout=10).status_code == 303
-    sid = browser.get(served_host + "/me", timeout=10).json()["sid"]
+    sid = browser.get(url + "/me", timeout=10).json()["sid"]
     other = requests.Session()  # another sandbox session of alice's, which stays
     other.trust_env = False
-    started = other.get(served_host + "/auth/login", allow_redirects=False, timeout=10)
+    started = other.get(url + "/auth/login", allow_redirects=False, timeout=10)
     again = SandboxUser("alice", USERS["alice"]).authorize(
-        started.headers["Location"], served_host + "/auth/callback"
+        started.headers["Location"], url + "/auth/callback"
     )
     assert other.get(again, allow_redirects=False, timeout=10).status_code == 303
-    assert other.get(served_host + "/me", timeout=10).json()["sid"] != sid
+    assert other.get(url + "/me", timeout=10).json()["sid"] != sid
 
     sandbox_url = urlsplit(started.headers["Location"])
     home = browser.get(f"{sandbox_url.scheme}://{sandbox_url.netloc}/sandbox/", timeout=10)
     [sign_out] = parse_forms(home.text)
-    url = f"{sandbox_url.scheme}://{sandbox_url.netloc}{sign_out.action}"
-    assert "You are not signed in" in browser.post(url, data=sign_out.fields, timeout=10).text
+    action = f"{sandbox_url.scheme}://{sandbox_url.netloc}{sign_out.action}"
+    assert "You are not signed in" in browser.post(action, data=sign_out.fields, timeout=10).text
 
-    assert browser.get(served_host + "/me", timeout=10).status_code == 401
-    assert other.get(served_host + "/me", timeout=10).status_code == 200
+    assert browser.get(url + "/me", timeout=10).status_code == 401
+    assert other.get(url + "/me", timeout=10).status_code == 200
+
+    # The logout token is told by its claims, never whole, and the app's answer after it.
+    [token], told = app.config["received"], app.config["told"]
+    arrived = [m for m in told if m.name.startswith("backchannel_logout")]
+    assert [(m.name, m.direction) for m in arrived] == [
+        ("backchannel_logout_request", "received"),
+        ("backchannel_logout_response", "sent"),
+    ]
+    claims = jwt_claims(token)
+    assert claims["sid"] == sid and claims["sub"] == ALICE
+    one_time = ("jti", "sid")
+    expected = {k: shortened(v) if k in one_time else v for k, v in claims.items()}
+    assert told_claims(arrived[0], "logout token") == expected
+    assert dict(arrived[0].details)["logout_token"] == fingerprint(token)
+    assert arrived[1].status == "200"
+    shown = [value for message in told for _, value in message.details]
+    for secret in (token, token.split(".")[2], claims["jti"], sid):
+        assert not [value for value in shown if secret in value]

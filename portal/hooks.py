@@ -25,13 +25,17 @@ from portal.trace import recorder
 
 
 def register_request_hooks(app: Flask) -> None:
+    # With the trace off nothing is ever heard, and there is nothing to write.
+    flush_the_trace = app.config["PORTAL_SETTINGS"].flow_trace
+
     def before() -> None:
         assign_request_id()
         refuse_when_the_store_is_down()
         refuse_cross_origin(aa.config.origin)
 
     def after(response: Response) -> Response:
-        recorder.flush()
+        if flush_the_trace:
+            recorder.flush()
         # The endpoints are the server's once its metadata has been read, after start-up.
         config = aa.config
         security_headers(config.authorize_url, config.end_session_url).add(response)

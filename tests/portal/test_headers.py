@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from flask import request
+from flask import Flask, Response, request
 from flask.testing import FlaskClient
 
 from app import create_app
@@ -35,6 +35,27 @@ def test_every_page_carries_the_security_headers(client: FlaskClient, sign_in: S
 def test_hsts_is_sent_over_https(client: FlaskClient) -> None:
     response = client.get("/", base_url="https://portal.example")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_static_files_may_be_cached_and_a_view_keeps_the_headers_it_set(
+    portal_app: Flask,
+) -> None:
+    @portal_app.get("/framed")
+    def framed() -> Response:
+        answer = Response("framed")
+        answer.headers["x-frame-options"] = "SAMEORIGIN"
+        return answer
+
+    client = portal_app.test_client()
+    static = client.get("/static/style.css")
+    assert static.status_code == 200
+    assert "no-store" not in static.headers.get("Cache-Control", "")
+    assert static.headers["X-Content-Type-Options"] == "nosniff"
+    static.close()
+    answer = client.get("/framed")
+    assert answer.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert answer.headers["Referrer-Policy"] == "same-origin"
 
 
 def test_json_clients_get_json_errors(client: FlaskClient) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, cast
 
 import urllib3
@@ -50,6 +51,11 @@ class AppState:
 
     def user_api(self) -> ApiClient:
         self.server.ready()  # its endpoints (a refresh's, the profile's) are the server's
+        return self._user_api
+
+    @cached_property
+    def _user_api(self) -> ApiClient:
+        """One client for every request: the token it sends is the request's user's."""
         return self._api(_UserToken(self))
 
     def client_api(self) -> ApiClient:
@@ -74,33 +80,36 @@ def current_state() -> AppState:
 
 
 class _UserToken:
-    """The signed-in user's token: refreshed before expiry, and once after a 401."""
+    """The signed-in user's token: refreshed before expiry, and once after a 401.
+
+    One serves every request of the app: it keeps nothing of its own, only in the request's g.
+    """
 
     kind = "user"
 
     def __init__(self, state: AppState) -> None:
         self._state = state
-        self._login_id = ""
-        self._token: Any = None
 
     def token(self) -> Credential:
         login = self._state.current_login()
         if login is None:
             raise SignInRequired()
-        self._login_id = login.login_id
         # Read (and refreshed when due) once a request: a page may call several APIs.
-        cached = g.get(TOKEN_OF_REQUEST)
+        here = g._get_current_object()  # type: ignore[attr-defined]
+        cached = here.get(TOKEN_OF_REQUEST)
         if cached is not None and cached[0] == login.login_id:
-            self._token = cached[1]
-        else:
-            self._token = self._state.tokens.current(login.login_id)
-            g.setdefault(TOKEN_OF_REQUEST, (login.login_id, self._token))
-        return cast(Credential, self._token)
+            return cast(Credential, cached[1])
+        token = self._state.tokens.current(login.login_id)
+        here.setdefault(TOKEN_OF_REQUEST, (login.login_id, token))
+        return cast(Credential, token)
 
     def after_rejection(self, rejected: Credential) -> Credential:
-        self._token = self._state.tokens.refresh_after_rejection(self._login_id, self._token)
+        login = self._state.current_login()
+        if login is None:  # the session ended meanwhile
+            raise SignInRequired()
+        token = self._state.tokens.refresh_after_rejection(login.login_id, cast(Any, rejected))
         g.pop(TOKEN_OF_REQUEST, None)  # the next call reads the newer one
-        return cast(Credential, self._token)
+        return cast(Credential, token)
 
     def give_up(self, rejected: Credential) -> Exception:
         # A freshly refreshed token refused too: the grant is no good to this app any more.

@@ -95,7 +95,7 @@ class _UserToken:
         if login is None:
             raise SignInRequired()
         # Read (and refreshed when due) once a request: a page may call several APIs.
-        here = g._get_current_object()  # type: ignore[attr-defined]
+        here = g._get_current_object()
         cached = here.get(TOKEN_OF_REQUEST)
         if cached is not None and cached[0] == login.login_id:
             return cast(Credential, cached[1])

@@ -7,7 +7,8 @@ import re
 import secrets
 import sys
 
-from flask import g, has_request_context, request
+from flask import Request, g, has_request_context
+from flask.ctx import _AppCtxGlobals
 from werkzeug.wrappers import Response
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9\-]{8,64}")
@@ -43,12 +44,12 @@ def configure_logging() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def assign_request_id() -> None:
-    """Take the caller's request id when it is sane, else make one."""
-    incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if REQUEST_ID.fullmatch(incoming) else secrets.token_hex(8)
+def assign_request_id(asked: Request, here: _AppCtxGlobals) -> None:
+    """Take the caller's request id when it is sane, else make one (``here`` is the request's g)."""
+    incoming = asked.headers.get("X-Request-ID", "")
+    here.request_id = incoming if REQUEST_ID.fullmatch(incoming) else secrets.token_hex(8)
 
 
-def echo_request_id(response: Response) -> Response:
-    response.headers["X-Request-ID"] = g.get("request_id", "")
+def echo_request_id(response: Response, here: _AppCtxGlobals) -> Response:
+    response.headers["X-Request-ID"] = here.get("request_id", "")
     return response

@@ -7,7 +7,8 @@ from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, g, request
+from flask import Flask, Request, request
+from flask.ctx import _AppCtxGlobals
 from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
@@ -17,9 +18,12 @@ from portal.sessions import SessionStoreUnavailable
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def refuse_when_the_store_is_down() -> None:
-    """Answer 503 at once when the session could not be read, instead of acting without it."""
-    if g.get("session_store_down"):
+def refuse_when_the_store_is_down(here: _AppCtxGlobals) -> None:
+    """Answer 503 at once when the session could not be read, instead of acting without it.
+
+    ``here`` is the request's g.
+    """
+    if here.get("session_store_down"):
         raise SessionStoreUnavailable()
 
 
@@ -28,7 +32,7 @@ def create_the_csrf_secret(app: Flask, **extra: Any) -> None:
     generate_csrf()
 
 
-def refuse_cross_origin(own_origin: str) -> None:
+def refuse_cross_origin(asked: Request, own_origin: str) -> None:
     """Refuse a state-changing request whose ``Origin`` is not this app's.
 
     Two checks guard every form post, on top of Flask-WTF's CSRF token: this one, and, over
@@ -38,9 +42,9 @@ def refuse_cross_origin(own_origin: str) -> None:
     every post over HTTPS would be refused. ``same-origin`` still tells other sites nothing.
     A request without ``Origin`` (an old browser, a script) still needs the CSRF token.
     """
-    if request.method not in UNSAFE_METHODS:
+    if asked.method not in UNSAFE_METHODS:
         return
-    origin = request.headers.get("Origin")
+    origin = asked.headers.get("Origin")
     if origin is not None and origin != own_origin:
         raise CSRFError("The request came from another site.")
 

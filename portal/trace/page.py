@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from flask import Blueprint, render_template
@@ -21,7 +22,7 @@ class Row:
     step: Step
     span: str  # CSS class naming the first and last lifeline, e.g. "span-1-3"
     direction: str  # "right" or "left"
-    offset: str  # time since the first step
+    offset: str  # time since the sign-in's first step (a previous login's: the clock time)
 
 
 @bp.get("/flow")
@@ -41,7 +42,7 @@ def diagram(steps: list[Step]) -> list[Row]:
     """Place each step between its two lifelines."""
     if not steps:
         return []
-    first = steps[0].at
+    first = next((s.at for s in steps if not s.previous), steps[0].at)
     rows = []
     for step in steps:
         source, target = ACTORS.index(step.source), ACTORS.index(step.target)
@@ -51,7 +52,12 @@ def diagram(steps: list[Step]) -> list[Row]:
                 step,
                 f"span-{low}-{high}",
                 "right" if target > source else "left",
-                f"+{step.at - first:.2f} s",
+                _before(step.at) if step.previous else f"+{step.at - first:.2f} s",
             )
         )
     return rows
+
+
+def _before(at: float) -> str:
+    """Say when a step of the previous login happened: by the clock, not from this sign-in."""
+    return time.strftime("before this sign-in, at %H:%M:%S UTC", time.gmtime(at))

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from flask_altitudeangel import ProtocolMessage
+from dataclasses import dataclass
+
+from flask_altitudeangel import ProtocolMessage, Refresh
 from portal.trace.store import API, APP, AUTH, BROWSER, Step
 
 REFRESHED = "This request won the refresh lock and spent the refresh token."
+SHARED = {
+    "waited": "Another request held the refresh lock; this one waited and used its token.",
+    "already_fresh": "Another request had already refreshed by the time this one got the lock.",
+}
 USER_CALL = (
     "RFC 6750 §2.1",
     "With your access token, in the Authorization header, never in the URL.",
@@ -18,21 +24,39 @@ CALLS = {"user": USER_CALL, "client": CLIENT_TOKEN_CALL}
 # Requests the app sends the servers itself: told together with their answer.
 ANSWERED = {"pushed_authorization_request", "token_request", "revocation_request", "api_request"}
 SENT_ALONG = ("DPoP proof", "client assertion")  # what a refresh step shows of its request
+ID_TOKEN = "ID token claims"  # what a token response step shows of an ID token: never the token
+ID_TOKEN_CHECKED = (
+    " The ID token says who signed in: its signature, issuer, audience, times, nonce and "
+    "at_hash were checked before you were."
+)
 
 
-def told(messages: list[ProtocolMessage], earlier: list[Step] | None = None) -> list[Step]:
+@dataclass(frozen=True)
+class Refreshed:
+    """What a request did about a refresh (``token_refreshed``), heard at ``at``."""
+
+    refresh: Refresh
+    at: float
+
+
+Heard = ProtocolMessage | Refreshed
+
+
+def told(heard: list[Heard], earlier: list[Step] | None = None) -> list[Step]:
     """Tell one request's messages as steps, each request the app sent with its answer.
 
     ``earlier`` are the steps of the same sign-in told before (at /login), if any.
     """
     steps: list[Step] = []
     asked: ProtocolMessage | None = None
-    before: ProtocolMessage | None = None  # what came before the request now answered
-    for index, message in enumerate(messages):
-        if message.name in ANSWERED:
-            asked, before = message, messages[index - 1] if index else None
+    before: Heard | None = None  # what came before the request now answered
+    for index, message in enumerate(heard):
+        if isinstance(message, Refreshed):
+            steps += refreshed(message, steps)
+        elif message.name in ANSWERED:
+            asked, before = message, heard[index - 1] if index else None
         elif message.name == "authorization_request":
-            steps.insert(0, _sign_in_asked(messages[0].at))
+            steps.insert(0, _sign_in_asked(heard[0].at))
             steps.append(authorization_request(message))
         elif message.name == "authorization_response":
             steps += authorization_response(message)
@@ -50,9 +74,7 @@ def signed_in(messages: list[ProtocolMessage]) -> bool:
     )
 
 
-def answered(
-    asked: ProtocolMessage, answer: ProtocolMessage, before: ProtocolMessage | None
-) -> list[Step]:
+def answered(asked: ProtocolMessage, answer: ProtocolMessage, before: Heard | None) -> list[Step]:
     """Tell a request the app sent and the answer it got."""
     if asked.name == "pushed_authorization_request":
         return [pushed_request(asked, answer)]
@@ -61,7 +83,11 @@ def answered(
     if asked.name == "token_request" and asked.operation == "authorization_code":
         return code_exchange(asked, answer)
     if asked.name == "token_request" and asked.operation == "refresh_token":
-        after_401 = before is not None and before.name == "api_response" and before.status == "401"
+        after_401 = (
+            isinstance(before, ProtocolMessage)
+            and before.name == "api_response"
+            and before.status == "401"
+        )
         return [refresh(asked, answer, after_401)]
     return []  # the app's own token, a revocation: not part of how you signed in
 
@@ -131,6 +157,7 @@ def pushed_request(asked: ProtocolMessage, answer: ProtocolMessage) -> Step:
 
 def code_exchange(asked: ProtocolMessage, answer: ProtocolMessage) -> list[Step]:
     """Tell the token request that spent the code, and the tokens it got."""
+    with_id = ID_TOKEN in dict(answer.details)
     return [
         Step(
             APP,
@@ -145,8 +172,9 @@ def code_exchange(asked: ProtocolMessage, answer: ProtocolMessage) -> list[Step]
             AUTH,
             APP,
             "Token response",
-            "RFC 6749 §5.1",
-            "The tokens are stored encrypted in Redis; the browser never sees them.",
+            "RFC 6749 §5.1, OpenID Connect Core §3.1.3.7" if with_id else "RFC 6749 §5.1",
+            "The tokens are stored encrypted in Redis; the browser never sees them."
+            + (ID_TOKEN_CHECKED if with_id else ""),
             list(answer.details),
             ms=_ms(answer),
             at=answer.at,
@@ -167,10 +195,62 @@ def refresh(asked: ProtocolMessage, answer: ProtocolMessage, after_401: bool) ->
             ("reason", "after a 401" if after_401 else "proactive (about to expire)"),
             ("grant_type", "refresh_token"),
             ("new access token", new_token),
+            *(row for row in answer.details if row[0] == ID_TOKEN),
             *(row for row in asked.details if row[0].startswith(SENT_ALONG)),
         ],
         ms=_ms(answer),
         at=asked.at,
+    )
+
+
+def refreshed(heard: Refreshed, steps: list[Step]) -> list[Step]:
+    """Tell a request's part in a refresh: the version it got, or the refresh it shared."""
+    event = heard.refresh
+    if event.role == "refreshed":  # told already, from its messages: add what they lack
+        own = next((s for s in reversed(steps) if s.title == "Refresh"), None)
+        if own is not None:
+            own.details.insert(3, ("token version", str(event.version)))
+        return []
+    return [
+        Step(
+            APP,
+            AUTH,
+            "Refresh (shared)",
+            "RFC 6749 §6, RFC 9700 §4.14.2",
+            SHARED.get(event.role, SHARED["waited"]),
+            [
+                (
+                    "reason",
+                    "proactive (about to expire)" if event.reason == "proactive" else "after a 401",
+                ),
+                ("grant_type", "refresh_token"),
+                ("new access token", event.access_token),
+                ("token version", str(event.version)),
+            ],
+            ms=round(event.seconds * 1000, 1),
+            at=heard.at - event.seconds,
+        )
+    ]
+
+
+def backchannel_logout(messages: list[ProtocolMessage]) -> Step | None:
+    """Tell the logout token the provider posted, and the app's answer: how a login ended."""
+    arrived = next((m for m in messages if m.name == "backchannel_logout_request"), None)
+    if arrived is None:
+        return None
+    answer = next((m for m in messages if m.name == "backchannel_logout_response"), None)
+    return Step(
+        AUTH,
+        APP,
+        "Back-channel logout (your previous sign-in)",
+        "OpenID Connect Back-Channel Logout §2.5, §2.6",
+        "Your previous sign-in here ended when your session at the authorization server did: "
+        "it told the app, server to server, with a signed logout token. The app checked it "
+        "(signature, issuer, audience, age, the logout event, a jti never seen before) and "
+        "ended every login of that session.",
+        [*arrived.details, *(answer.details if answer else ())],
+        at=arrived.at,
+        previous=True,
     )
 
 

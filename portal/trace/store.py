@@ -1,11 +1,14 @@
 """Where a login's trace is kept: an encrypted, bounded Redis list beside the login's tokens.
 
-A step never holds a whole token, code, verifier or secret: only kinds, lengths, shortened
+Beside them, two short-lived notes: the steps /login told, until the callback of that attempt,
+and how a user's login was ended by the provider (back-channel logout), until their next
+sign-in. A step never holds a whole token, code, verifier or secret: only kinds, lengths, shortened
 values and fingerprints (the extension's ``shown()`` and ``fingerprint()``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Iterable
@@ -34,6 +37,7 @@ class Step:
     details: list[tuple[str, str]] = field(default_factory=list)
     ms: float | None = None
     at: float = field(default_factory=time.time)
+    previous: bool = False  # told of the login before this one (how it ended)
 
 
 class TraceStore:
@@ -63,22 +67,37 @@ class TraceStore:
 
     def keep_attempt(self, attempt: str, steps: Iterable[Step]) -> None:
         """Keep the steps of a sign-in attempt until its callback, at most as long as it lives."""
-        blob = json.dumps([asdict(s) for s in steps]).encode()
-        self._redis.set(self._attempt_key(attempt), self._cipher.encrypt(blob), ex=ATTEMPT_TTL)
+        self._keep(f"portal:trace:attempt:{attempt}", steps, ATTEMPT_TTL)
 
     def take_attempt(self, attempt: str) -> list[Step]:
         """Return and forget the steps of a sign-in attempt; none when it is unknown or damaged."""
-        blob = self._redis.getdel(self._attempt_key(attempt))
+        return self._take(f"portal:trace:attempt:{attempt}")
+
+    def keep_ended(self, sub: str, steps: Iterable[Step]) -> None:
+        """Keep how a login of user ``sub`` ended, for their next sign-in's trace."""
+        self._keep(self._ended_key(sub), steps, self._ttl)
+
+    def take_ended(self, sub: str) -> list[Step]:
+        """Return and forget how the last ended login of user ``sub`` ended, if it is kept."""
+        return self._take(self._ended_key(sub))
+
+    @staticmethod
+    def _ended_key(sub: str) -> str:
+        # The user's id at the provider is not put in a key's name.
+        return f"portal:trace:ended:{hashlib.sha256(sub.encode()).hexdigest()[:32]}"
+
+    def _keep(self, key: str, steps: Iterable[Step], ttl: int) -> None:
+        blob = json.dumps([asdict(s) for s in steps]).encode()
+        self._redis.set(key, self._cipher.encrypt(blob), ex=ttl)
+
+    def _take(self, key: str) -> list[Step]:
+        blob = self._redis.getdel(key)
         if blob is None:
             return []
         try:
             return [_step(data) for data in json.loads(self._cipher.decrypt(blob))]
         except (InvalidToken, ValueError, TypeError):
             return []
-
-    @staticmethod
-    def _attempt_key(attempt: str) -> str:
-        return f"portal:trace:attempt:{attempt}"
 
     def forget(self, login_id: str) -> None:
         self._redis.delete(self.key(login_id))

@@ -22,3 +22,4 @@ def test_a_forced_refresh_adds_a_refresh_step(short_app: Callable[..., Flask]) -
     assert titles[-2:] == ["Refresh", "List reports"]
     assert "proactive (about to expire)" in page
     assert "won the refresh lock" in page
+    assert "token version" in page

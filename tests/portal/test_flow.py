@@ -6,6 +6,7 @@ import base64
 import html
 import json
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -229,3 +230,41 @@ def test_the_pushed_request_and_the_client_assertion_are_shown_the_signature_sho
     for assertion in assertions:
         for whole in (assertion, assertion.split(".")[2], jwt_parts(assertion)[1]["jti"]):
             assert whole not in page
+
+
+def test_a_refresh_shared_with_another_request_is_shown_with_the_version_both_got(
+    portal_app: Flask, sign_in: SignIn, faults: Callable[..., None], redis_server: RedisServer
+) -> None:
+    first = portal_app.test_client()
+    sign_in(first)
+    cookie = portal_app.config["SESSION_COOKIE_NAME"]
+    found = first.get_cookie(cookie)
+    assert found is not None
+    second = portal_app.test_client()  # the same browser's second tab
+    second.set_cookie(cookie, found.value)
+    login_id = str(peek.login_id(first))
+    # The API refuses the token twice, once for each tab; the refresh's answer comes slowly, so
+    # that the second tab finds the first one holding the refresh lock.
+    faults("api", "invalid_token", count=2)
+    faults("token", "drip", seconds=3, interval=0.5)
+    answers: list[int] = []
+    tab = threading.Thread(target=lambda: answers.append(first.get("/flight-reports").status_code))
+    tab.start()
+    lock = peek.token_store(portal_app).key(login_id, "lock")
+    deadline = time.monotonic() + 20
+    while not redis_server.client().exists(lock) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert second.get("/flight-reports").status_code == 200
+    tab.join(30)
+    assert answers == [200]
+
+    page = first.get("/flow").get_data(as_text=True)
+    titles = step_titles(page)
+    assert titles.count("Refresh") == 1 and titles.count("Refresh (shared)") == 1
+    own, shared = step_shown(page, "Refresh"), step_shown(page, "Refresh (shared)")
+    token = peek.stored_token(first)
+    assert token is not None
+    assert own["token version"] == shared["token version"] == str(token.version)
+    assert own["new access token"] == shared["new access token"]
+    assert shared["reason"] == own["reason"] == "after a 401"
+    assert "waited and used its token" in page or "had already refreshed" in page

@@ -119,7 +119,7 @@ def _signed_out(app: Flask, login_id: str, reason: str = "", **extra: Any) -> No
             told = store.steps(login_id)
         except RedisError:
             told = []  # the logout token may name the user itself
-        subs = (_claim(step, steps.ID_TOKEN, "sub") for step in told)
+        subs = (_claim(step, steps.ID_CLAIMS, "sub") for step in told)
         g.setdefault(ENDED, set()).add(next((sub for sub in subs if sub), ""))
     store.forget(login_id)
 

@@ -24,8 +24,8 @@ CALLS = {"user": USER_CALL, "client": CLIENT_TOKEN_CALL}
 # Requests the app sends the servers itself: told together with their answer.
 ANSWERED = {"pushed_authorization_request", "token_request", "revocation_request", "api_request"}
 SENT_ALONG = ("DPoP proof", "client assertion")  # what a refresh step shows of its request
-ID_TOKEN = "ID token claims"  # what a token response step shows of an ID token: never the token
-ID_TOKEN_CHECKED = (
+ID_CLAIMS = "ID token claims"  # what a token response step shows of an ID token: never the token
+IDENTITY_CHECKED = (
     " The ID token says who signed in: its signature, issuer, audience, times, nonce and "
     "at_hash were checked before you were."
 )
@@ -157,7 +157,7 @@ def pushed_request(asked: ProtocolMessage, answer: ProtocolMessage) -> Step:
 
 def code_exchange(asked: ProtocolMessage, answer: ProtocolMessage) -> list[Step]:
     """Tell the token request that spent the code, and the tokens it got."""
-    with_id = ID_TOKEN in dict(answer.details)
+    with_id = ID_CLAIMS in dict(answer.details)
     return [
         Step(
             APP,
@@ -174,7 +174,7 @@ def code_exchange(asked: ProtocolMessage, answer: ProtocolMessage) -> list[Step]
             "Token response",
             "RFC 6749 §5.1, OpenID Connect Core §3.1.3.7" if with_id else "RFC 6749 §5.1",
             "The tokens are stored encrypted in Redis; the browser never sees them."
-            + (ID_TOKEN_CHECKED if with_id else ""),
+            + (IDENTITY_CHECKED if with_id else ""),
             list(answer.details),
             ms=_ms(answer),
             at=answer.at,
@@ -195,7 +195,7 @@ def refresh(asked: ProtocolMessage, answer: ProtocolMessage, after_401: bool) ->
             ("reason", "after a 401" if after_401 else "proactive (about to expire)"),
             ("grant_type", "refresh_token"),
             ("new access token", new_token),
-            *(row for row in answer.details if row[0] == ID_TOKEN),
+            *(row for row in answer.details if row[0] == ID_CLAIMS),
             *(row for row in asked.details if row[0].startswith(SENT_ALONG)),
         ],
         ms=_ms(answer),

@@ -27,7 +27,7 @@ SENT_ALONG = ("DPoP proof", "client assertion")  # what a refresh step shows of 
 ID_CLAIMS = "ID token claims"  # what a token response step shows of an ID token: never the token
 IDENTITY_CHECKED = (
     " The ID token says who signed in: its signature, issuer, audience, times, nonce and "
-    "at_hash were checked before you were."
+    "at_hash were checked before you were signed in."
 )
 
 

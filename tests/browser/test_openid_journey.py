@@ -1,5 +1,6 @@
 """The portal asking for openid: sign in, see the profile, sign out at the sandbox, and the
-portal hears of it by back-channel logout before the browser comes back.
+portal hears of it by back-channel logout before the browser comes back; signed in again, its
+flow page says so.
 """
 
 from __future__ import annotations
@@ -65,4 +66,16 @@ def test_signing_out_at_the_sandbox_signs_the_portal_out(
     expect(page.get_by_role("heading", name="Please sign in")).to_be_visible()
     expect(page.get_by_text("Alice Liddell")).to_have_count(0)
     assert not [c for c in context.cookies() if c["name"] == "portal_session"]
+
+    # Signed in again, the flow page begins with how the last sign-in ended, and why.
+    page.get_by_role("link", name="Sign in", exact=True).last.click()
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill("wonderland")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(app_url + "/profile")
+    page.goto(app_url + "/flow")
+    first = page.locator(".arrow-title").first
+    expect(first).to_have_text("Back-channel logout (your previous sign-in)")
+    expect(page.get_by_text("before this sign-in, at ")).to_be_visible()
+    screenshot(page, "openid-flow-backchannel")
     context.close()

@@ -54,6 +54,7 @@ def flask_config(settings: Settings) -> dict[str, Any]:
         "SESSION_REFRESH_EACH_REQUEST": False,
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session that holds it
+        "WTF_CSRF_CHECK_DEFAULT": False,  # checked by portal.hooks, for the methods it guards
         "PORTAL_SETTINGS": settings,
     }
 

@@ -24,6 +24,8 @@ control_socket_disable = True
 # Only the path, never the query string: the callback's query holds the code and state.
 accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s'
+# The same lines as gunicorn's own logger, made from the atoms the format names alone.
+logger_class = "portal.access_log.AccessLog"
 errorlog = "-"
 
 # Behind a reverse proxy, trust X-Forwarded-* only from the proxy's address (and set

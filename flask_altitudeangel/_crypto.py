@@ -74,9 +74,9 @@ class _FernetKey:
             signature.verify(token[-32:])
         except InvalidSignature:
             raise InvalidToken from None
-        decryptor = AesCipher(self._aes, modes.CBC(token[9:25])).decryptor()
         unpadder = padding.PKCS7(algorithms.AES.block_size).unpadder()
-        try:
+        try:  # a signed token too short for its IV, or of broken blocks, is refused alike
+            decryptor = AesCipher(self._aes, modes.CBC(token[9:25])).decryptor()
             padded = decryptor.update(memoryview(token)[25:-32]) + decryptor.finalize()
             return unpadder.update(padded) + unpadder.finalize()
         except ValueError:

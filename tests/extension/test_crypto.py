@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 
 import pytest
 from cryptography.fernet import Fernet
@@ -72,3 +74,14 @@ def test_every_damaged_byte_is_refused_as_fernet_refuses_it() -> None:
             Fernet(GIVEN_KEY).decrypt(base64.urlsafe_b64encode(token))
         with pytest.raises(InvalidToken):
             cipher.decrypt(token)
+
+
+@pytest.mark.parametrize("body", [b"", b"short iv", b"a 16-byte IV....and 5"])
+def test_a_signed_token_of_the_wrong_shape_is_refused_not_raised(body: bytes) -> None:
+    """Signed with the key (as only its holder could), yet no IV or whole blocks to decrypt."""
+    key = Fernet.generate_key()
+    raw = base64.urlsafe_b64decode(key)
+    signed = bytes([0x80]) + bytes(8) + body
+    mac = hmac.new(raw[:16], signed, hashlib.sha256).digest()
+    with pytest.raises(InvalidToken):
+        Cipher([key.decode()], "unused").decrypt(signed + mac)

@@ -10,7 +10,6 @@ needs the app's SECRET_KEY and Redis.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import time
@@ -20,12 +19,11 @@ from typing import Any
 import msgspec
 import redis
 import urllib3
-from cryptography.fernet import Fernet
 from flask import Flask, abort, redirect, request
 from werkzeug.wrappers import Response
 
 from bench.page import PER_PAGE, SECURITY_HEADERS, SESSION_COOKIE, content_security_policy
-from flask_altitudeangel._crypto import derive_key
+from flask_altitudeangel import Cipher
 from portal.sessions import session_key
 
 MONTHS = ["", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -58,7 +56,7 @@ def when(iso: str) -> str:
 
 def _reports_view(app: Flask, env: Mapping[str, str]) -> Callable[[], Response]:
     db = redis.Redis.from_url(env["REDIS_URL"], socket_timeout=1, socket_connect_timeout=1)
-    fernet = Fernet(derive_key(env["SECRET_KEY"]))  # the key the app derives from SECRET_KEY
+    cipher = Cipher((), env["SECRET_KEY"])  # the key the app derives from SECRET_KEY
     http = urllib3.PoolManager(
         num_pools=4, maxsize=16, retries=False, timeout=urllib3.Timeout(connect=3, read=10)
     )
@@ -74,7 +72,7 @@ def _reports_view(app: Flask, env: Mapping[str, str]) -> Callable[[], Response]:
         if not login.get("login"):
             return redirect("/login")
         blob = db.hmget(f"portal:login:{{{login['login']}}}:tokens", "v", "blob")[1]
-        token = json.loads(fernet.decrypt(base64.urlsafe_b64encode(blob))) if blob else {}  # type: ignore[arg-type]
+        token = json.loads(cipher.decrypt(blob)) if blob else {}  # type: ignore[arg-type]
         if token.get("expires_at", 0) <= time.time():
             return redirect("/login")
         bearer = f"Bearer {token['access_token']}"

@@ -11,7 +11,7 @@ import click
 from flask import Flask
 
 from flask_altitudeangel import ConfigError, connect_redis
-from portal import account, errors, flights, health, hooks, templating, trace
+from portal import account, csrf_token, errors, flights, health, hooks, templating, trace
 from portal.extensions import aa, csrf, platform, readiness
 from portal.logs import configure_logging
 from portal.platform import FlightIdConverter
@@ -89,6 +89,7 @@ def register_extensions(app: Flask, settings: Settings) -> None:
     readiness.init_app(app, redis)
     app.session_interface = RedisSessions(app, redis, key_prefix="portal:session:")
     csrf.init_app(app)
+    csrf_token.init_app(app)  # the token Flask-WTF makes, made for less
     try:
         aa.init_app(app, redis=redis)  # checks the AA_* settings, every one
     except ConfigError as error:

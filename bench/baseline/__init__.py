@@ -17,7 +17,6 @@ import msgspec
 import redis
 import urllib3
 from flask import Flask, abort, redirect, request
-from itsdangerous import URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 from bench.page import (
@@ -30,6 +29,7 @@ from bench.page import (
     page_app,
 )
 from flask_altitudeangel import Cipher
+from portal.csrf_token import signed
 from portal.models import ReportPage
 from portal.sessions import session_key
 
@@ -47,7 +47,7 @@ def create_baseline(env: Mapping[str, str] | None = None) -> Flask:
 def _reports_view(app: Flask, env: Mapping[str, str]) -> Callable[[], Response]:
     db = redis.Redis.from_url(env["REDIS_URL"], socket_timeout=1, socket_connect_timeout=1)
     cipher = Cipher((), env["SECRET_KEY"])  # the key the app derives from SECRET_KEY
-    csrf = URLSafeTimedSerializer(env["SECRET_KEY"], salt="wtf-csrf-token")
+    secret_key = env["SECRET_KEY"]
     http = urllib3.PoolManager(
         num_pools=4, maxsize=16, retries=False, timeout=urllib3.Timeout(connect=3, read=10)
     )
@@ -79,7 +79,7 @@ def _reports_view(app: Flask, env: Mapping[str, str]) -> Callable[[], Response]:
             reports=reports,
             session=session,
             current_login={"user_name": login.get("name")},
-            csrf_token=lambda: csrf.dumps(session["csrf_token"]),
+            csrf_token=lambda: signed(session["csrf_token"], secret_key),  # as the app signs it
         )
         return Response(html, 200, headers, mimetype="text/html")
 

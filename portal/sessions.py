@@ -60,6 +60,14 @@ def session_key(key_prefix: str, sid: str) -> str:
     return key_prefix + hashlib.sha256(sid.encode()).hexdigest()
 
 
+def _vary_on_cookie(response: Response) -> None:
+    """``response.vary.add("Cookie")``, without parsing a Vary header the response has not got."""
+    if "Vary" in response.headers:
+        response.vary.add("Cookie")
+    else:
+        response.headers["Vary"] = "Cookie"
+
+
 class SessionStoreUnavailable(Exception):
     """Redis could not be reached (or answered too slowly) for the session."""
 
@@ -89,7 +97,13 @@ class RedisSessions(RedisSessionInterface):
             return self.session_class(sid=secrets.token_urlsafe(self.sid_length), permanent=True)
 
     def save_session(self, app: Flask, session: ServerSideSession, response: Response) -> None:
-        if g.get("session_store_down"):
+        if g._get_current_object().get("session_store_down"):  # g itself: once, not by proxy
+            return
+        if session and not self.should_set_storage(app, session):
+            # Nothing to write, as on most pages: all Flask-Session does then, without first
+            # naming the cookie and hashing the session id for a key it does not use.
+            if session.accessed:
+                _vary_on_cookie(response)
             return
         try:
             if not session:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from flask import Flask
+from flask import Flask, Response, session
 from flask.testing import FlaskClient
 
 from app import create_app
@@ -242,3 +242,29 @@ def test_a_read_of_redis_yields_no_working_session_cookie(
         for value in (key, key.removeprefix(PREFIX)):
             thief.set_cookie(COOKIE, value)
             assert thief.get("/profile").status_code == 401
+
+
+def test_pages_that_write_no_session_still_vary_on_the_cookie(
+    portal_app: Flask, sign_in: SignIn, redis_server: RedisServer
+) -> None:
+    @portal_app.get("/varied")
+    def varied() -> Response:
+        answer = Response(str(session.get("altitudeangel", {}).get("name")))
+        answer.vary.add("Accept-Encoding")
+        return answer
+
+    client = portal_app.test_client()
+    sign_in(client)
+    client.get("/flight-reports")  # a page's first view after the sign-in may write
+    db = redis_server.client()
+    sessions = {key: (db.get(key), db.ttl(key)) for key in db.keys("portal:session:*")}
+    assert sessions
+    page = client.get("/flight-reports")
+    assert page.headers.getlist("Vary") == ["Cookie"]
+    assert "Set-Cookie" not in page.headers
+    assert client.get("/varied").headers.getlist("Vary") == ["Accept-Encoding, Cookie"]
+    after = {key: (db.get(key), db.ttl(key)) for key in db.keys("portal:session:*")}
+    assert after.keys() == sessions.keys()
+    for key, (value, ttl) in after.items():  # not written again: the same, expiring no later
+        assert value == sessions[key][0]
+        assert ttl <= sessions[key][1]

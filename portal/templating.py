@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, request
 
 from portal.platform import FLIGHT_ID, FlightIdConverter
 
@@ -22,7 +22,7 @@ TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))
 def init_app(app: Flask) -> None:
     """Give the app's templates these url_for, report_links, local_time and css_name."""
     app.jinja_env.globals["url_for"] = FixedLinks(app).url_for
-    app.jinja_env.globals["report_links"] = report_links
+    app.jinja_env.globals["report_links"] = ReportLinks(app)
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["css_name"] = css_name
 
@@ -56,21 +56,41 @@ class FixedLinks:
         return built
 
 
-def report_links() -> Callable[[str], str]:
-    """Return a function from a report's id to its page's URL: url_for once, not once a row.
+class ReportLinks:
+    """report_links for templates: a function from a report's id to its page's URL.
 
-    Only the id changes from one report's link to the next. A well-formed id has nothing to
-    quote; any other is quoted by the converter url_for would use.
+    Only the id changes from one report's link to the next, and the rest only with the path
+    the app is mounted at: it is built by url_for once for each. A well-formed id has nothing
+    to quote; any other is quoted by the converter url_for would use.
     """
-    prefix = url_for("flights.show", flight_id="-").removesuffix("-")
-    to_url = FlightIdConverter(current_app.url_map).to_url
 
-    def link(flight_id: str) -> str:
-        if FLIGHT_ID.fullmatch(flight_id):
-            return prefix + flight_id
-        return prefix + to_url(flight_id)
+    def __init__(self, app: Flask) -> None:
+        self._url_for = app.url_for
+        self._to_url = FlightIdConverter(app.url_map).to_url
+        self._prefixes: dict[str, str] = {}
 
-    return link
+    def __call__(self) -> Callable[[str], str]:
+        try:
+            mounted_at = request._get_current_object().root_path  # type: ignore[attr-defined]
+        except RuntimeError:  # outside a request: url_for builds external URLs
+            return self._links(self._prefix())
+        prefix = self._prefixes.get(mounted_at)
+        if prefix is None:
+            prefix = self._prefixes[mounted_at] = self._prefix()
+        return self._links(prefix)
+
+    def _prefix(self) -> str:
+        return self._url_for("flights.show", flight_id="-").removesuffix("-")
+
+    def _links(self, prefix: str) -> Callable[[str], str]:
+        to_url = self._to_url
+
+        def link(flight_id: str) -> str:
+            if FLIGHT_ID.fullmatch(flight_id):
+                return prefix + flight_id
+            return prefix + to_url(flight_id)
+
+        return link
 
 
 def local_time(moment: datetime) -> str:

@@ -42,7 +42,11 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> Smoke:
 def test_smoke_run_writes_the_report_and_the_plot(smoke: Smoke) -> None:
     results, out = smoke
     assert results["meta"]["smoke"] is True
-    assert "## Targets" in (out / "RESULTS.md").read_text()
+    text = (out / "RESULTS.md").read_text()
+    assert "## Targets" in text
+    assert "CPU per request against the floor, DPoP on, 64 connections" in text
+    assert "### 1c. What remains between the page and the floor" in text
+    assert (ROOT / "bench" / "remains.md").read_text().splitlines()[0] in text
     assert (out / "results.png").read_bytes().startswith(b"\x89PNG")
 
 

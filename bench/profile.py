@@ -14,6 +14,8 @@ from typing import Any
 from flask import Flask
 from pyinstrument import Profiler
 
+from bench.services import ROOT
+
 OWNERS = (
     ("/portal/", None),  # the app's own code, named by module: portal/<module>.py
     ("/flask_altitudeangel/", None),  # and the extension's
@@ -155,9 +157,13 @@ def _is_app_code(path: str) -> bool:
 
 
 def _short(path: str) -> str:
-    for marker in ("/site-packages/", "/work/", "/lib/python3.11/"):
-        if marker in path:
-            return path.rsplit(marker, 1)[1].removeprefix("main/")
+    """Name a file by its package's path, or the checkout's (whichever worktree it is)."""
+    if "/site-packages/" in path:
+        return path.rsplit("/site-packages/", 1)[1]
+    if path.startswith(f"{ROOT}/"):
+        return path.removeprefix(f"{ROOT}/")
+    if "/lib/python3.11/" in path:
+        return path.rsplit("/lib/python3.11/", 1)[1]
     return path.rsplit("/", 1)[-1]
 
 

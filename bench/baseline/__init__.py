@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import zlib
 from collections.abc import Callable, Mapping
 
 import msgspec
@@ -67,7 +68,7 @@ def _reports_view(app: Flask, env: Mapping[str, str]) -> Callable[[], Response]:
         login = session.get("altitudeangel") or {}
         if login.get("login"):
             blob = db.hmget(f"portal:login:{{{login['login']}}}:tokens", "v", "blob")[1]
-        token = json.loads(cipher.decrypt(blob)) if blob else {"expires_at": 0}
+        token = json.loads(zlib.decompress(cipher.decrypt(blob))) if blob else {"expires_at": 0}
         if token["expires_at"] <= time.time():
             return redirect("/login")  # the baseline never refreshes
         bearer = {"Authorization": f"Bearer {token['access_token']}"}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -72,7 +73,7 @@ def _reports_view(app: Flask, env: Mapping[str, str]) -> Callable[[], Response]:
         if not login.get("login"):
             return redirect("/login")
         blob = db.hmget(f"portal:login:{{{login['login']}}}:tokens", "v", "blob")[1]
-        token = json.loads(cipher.decrypt(blob)) if blob else {}  # type: ignore[arg-type]
+        token = json.loads(zlib.decompress(cipher.decrypt(blob))) if blob else {}  # type: ignore[arg-type]
         if token.get("expires_at", 0) <= time.time():
             return redirect("/login")
         bearer = f"Bearer {token['access_token']}"

@@ -12,6 +12,7 @@ from flask import Flask
 
 from flask_altitudeangel import ConfigError, connect_redis
 from portal import account, csrf_token, errors, flights, health, hooks, templating, trace
+from portal.application import PortalFlask
 from portal.extensions import aa, csrf, platform, readiness
 from portal.logs import configure_logging
 from portal.platform import FlightIdConverter
@@ -26,7 +27,7 @@ SESSION_COOKIE = "portal_session"
 def create_app(test_config: Mapping[str, str] | None = None) -> Flask:
     """Build the app from the environment, with ``test_config`` overriding it."""
     settings = load_settings({**os.environ, **(test_config or {})})
-    app = Flask(__name__, template_folder="templates", static_folder="static")
+    app = PortalFlask(__name__, template_folder="templates", static_folder="static")
     app.config.update(flask_config(settings))
     configure_logging()
     register_extensions(app, settings)

@@ -1,0 +1,76 @@
+"""PortalFlask asks Flask once whether a plain function is a coroutine function."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import pytest
+
+from portal import application
+from portal.application import PortalFlask
+
+
+@pytest.fixture
+def asked(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The functions Flask's ensure_sync asks about, in order."""
+    seen: list[Any] = []
+
+    def iscoroutinefunction(func: Any) -> bool:
+        seen.append(func)
+        return inspect.iscoroutinefunction(func)
+
+    monkeypatch.setattr("flask.app.iscoroutinefunction", iscoroutinefunction)
+    return seen
+
+
+def test_a_plain_function_is_handed_back_and_asked_about_once(asked: list[Any]) -> None:
+    app = PortalFlask(__name__)
+
+    def hook() -> None:
+        return None
+
+    assert app.ensure_sync(hook) is hook
+    assert app.ensure_sync(hook) is hook
+    assert asked == [hook]
+
+
+def test_a_coroutine_function_is_given_to_flask_each_time(asked: list[Any]) -> None:
+    app = PortalFlask(__name__)
+    wrapped: list[Any] = []
+    app.async_to_sync = lambda func: wrapped.append(func) or (lambda: "ran")  # type: ignore[method-assign]
+
+    async def view() -> str:
+        return "ran"
+
+    assert app.ensure_sync(view)() == "ran"
+    assert app.ensure_sync(view)() == "ran"
+    assert asked == [view, view]
+    assert wrapped == [view, view]
+
+
+def test_an_unhashable_callable_is_asked_about_every_time(asked: list[Any]) -> None:
+    class Unhashable:
+        __hash__ = None  # type: ignore[assignment]
+
+        def __call__(self) -> str:
+            return "ran"
+
+    app = PortalFlask(__name__)
+    func = Unhashable()
+    assert app.ensure_sync(func) is func
+    assert app.ensure_sync(func) is func
+    assert asked == [func, func]
+
+
+def test_what_is_remembered_is_bounded(asked: list[Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(application, "KNOWN_AT_MOST", 2)
+    app = PortalFlask(__name__)
+    funcs = [lambda: None for _ in range(3)]
+    for func in funcs * 2:
+        assert app.ensure_sync(func) is func
+    assert asked == [*funcs, funcs[2]]
+
+
+def test_the_portal_is_a_portal_flask(portal_app: Any) -> None:
+    assert isinstance(portal_app, PortalFlask)

@@ -8,6 +8,7 @@ refused, and one expired without ``Secure`` is kept) and the CSP.
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterator
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -41,7 +42,7 @@ def stored_tokens(deployed: DeployedPortal) -> list[str]:
     redis = deployed.redis.client()
     found = []
     for key in redis.scan_iter("portal:login:*:tokens"):
-        token = json.loads(cipher.decrypt(redis.hget(key, "blob")))
+        token = json.loads(zlib.decompress(cipher.decrypt(redis.hget(key, "blob"))))
         found += [token["access_token"], token["refresh_token"]]
     return found
 

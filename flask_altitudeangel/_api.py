@@ -149,7 +149,9 @@ class ApiClient:
             headers["Content-Type"] = "application/json"
             body = json.dumps(payload).encode()
         shown_proof = proof.shown if proof else ()
-        self._announce_request(method, url, operation, shown_proof)
+        # What the announcements say of the URL, taken from it once for both.
+        endpoint, path = _messages.without_query(url), urlsplit(url).path
+        self._announce_request(method, endpoint, path, operation, shown_proof)
         started = time.perf_counter()
         status = "error"
         try:
@@ -160,23 +162,32 @@ class ApiClient:
         finally:
             elapsed = time.perf_counter() - started
             api_timer(operation, status).observe(elapsed)
-            self._announce_answer(method, url, operation, status, elapsed, shown_proof)
+            self._announce_answer(method, endpoint, path, operation, status, elapsed, shown_proof)
         if credential.dpop_jwk:
             self._servers.note(url, response.headers)
         return _answer(response)
 
-    def _announce_request(self, method: str, url: str, operation: str, proof: Details) -> None:
-        endpoint, kind = _messages.without_query(url), self._source.kind
-        details = (("request", f"{method} {urlsplit(url).path}"), *proof)
+    def _announce_request(
+        self, method: str, endpoint: str, path: str, operation: str, proof: Details
+    ) -> None:
+        kind = self._source.kind
+        details = (("request", f"{method} {path}"), *proof)
         message = ProtocolMessage(
             "api_request", "sent", endpoint, details, operation=operation, credential=kind
         )
         _messages.announce(self._sender, message)
 
     def _announce_answer(
-        self, method: str, url: str, operation: str, status: str, seconds: float, proof: Details
+        self,
+        method: str,
+        endpoint: str,
+        path: str,
+        operation: str,
+        status: str,
+        seconds: float,
+        proof: Details,
     ) -> None:
-        endpoint, kind = _messages.without_query(url), self._source.kind
+        kind = self._source.kind
         message = ProtocolMessage(
             "api_response",
             "received",
@@ -188,7 +199,7 @@ class ApiClient:
             credential=kind,
         )
         _messages.announce(self._sender, message)
-        call = ApiCall(operation, method, urlsplit(url).path, status, seconds, kind, proof)
+        call = ApiCall(operation, method, path, status, seconds, kind, proof)
         api_called.send(self._sender, call=call)
 
 

@@ -61,11 +61,17 @@ def session_key(key_prefix: str, sid: str) -> str:
 
 
 def _vary_on_cookie(response: Response) -> None:
-    """``response.vary.add("Cookie")``, without parsing a Vary header the response has not got."""
-    if "Vary" in response.headers:
-        response.vary.add("Cookie")
-    else:
-        response.headers["Vary"] = "Cookie"
+    """``response.vary.add("Cookie")``, without parsing a Vary header the response has not got.
+
+    The headers are looked through once: asking ``"Vary" in headers`` raises and catches a
+    KeyError when it is not there, and setting it would look through them all again.
+    """
+    headers = response.headers
+    for name, _ in headers:
+        if name.lower() == "vary":
+            response.vary.add("Cookie")
+            return
+    headers.add("Vary", "Cookie")  # as setting it: at the end, the only one
 
 
 class SessionStoreUnavailable(Exception):

@@ -26,12 +26,16 @@ SALT = b"wtf-csrf-token"  # Flask-WTF's, for every token it makes and checks
 
 
 def init_app(app: Flask) -> None:
-    """Give the app's templates this ``csrf_token``, in place of Flask-WTF's."""
+    """Give the app's templates this ``csrf_token``, in place of Flask-WTF's (set up first)."""
 
     def csrf_token() -> str:
         return token_for(app)
 
-    app.context_processor(lambda: {"csrf_token": csrf_token})  # after Flask-WTF's: this wins
+    # Flask-WTF's context processor gives every render what its Jinja globals give already
+    # (its csrf_token and csrf_meta_tag): without it, templates find this csrf_token among
+    # the globals, where it replaces Flask-WTF's, and no processor runs for it on each render.
+    processors = app.template_context_processors[None]
+    processors[:] = [f for f in processors if getattr(f, "__module__", None) != "flask_wtf.csrf"]
     app.jinja_env.globals["csrf_token"] = csrf_token
 
 

@@ -72,3 +72,13 @@ def test_a_new_session_gets_a_new_secret_and_a_secret_that_is_not_json_is_replac
         assert isinstance(session["csrf_token"], str)
         assert token != first
         validate_csrf(token)
+
+
+def test_templates_are_given_this_token_and_flask_wtfs_meta_tag_without_its_processor(
+    app: Flask,
+) -> None:
+    assert all(f.__module__ != "flask_wtf.csrf" for f in app.template_context_processors[None])
+    with app.test_request_context("/"):
+        assert render_template_string("{{ csrf_token.__module__ }}") == "portal.csrf_token"
+        shown = render_template_string("{{ csrf_token() }}")
+        assert shown in render_template_string("{{ csrf_meta_tag() }}")

@@ -1,4 +1,5 @@
-"""The portal's Flask: Flask, asking once per function whether it is a coroutine function."""
+"""The portal's Flask: asking once whether a function is a coroutine function, and each
+render's default template context given once."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+from flask.sansio.blueprints import Blueprint
+from flask.templating import _default_template_ctx_processor
 
 KNOWN_AT_MOST = 1024  # functions remembered as plain: the app registers a few dozen
 
@@ -22,6 +25,20 @@ class PortalFlask(Flask):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plain: set[Callable[..., Any]] = set()
+
+    def register_blueprint(self, blueprint: Blueprint, **options: Any) -> None:
+        """Register ``blueprint``, without Flask's default context processor a second time.
+
+        Every blueprint brings one (``g``, ``request`` and ``session`` for its templates), run
+        after the app's own on each render of one of its views: the app's has given the same.
+        """
+        super().register_blueprint(blueprint, **options)
+        processors = self.template_context_processors
+        if _default_template_ctx_processor not in processors[None]:
+            return
+        for name, given in processors.items():
+            if name is not None:
+                given[:] = [f for f in given if f is not _default_template_ctx_processor]
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         try:

@@ -74,3 +74,22 @@ def test_what_is_remembered_is_bounded(asked: list[Any], monkeypatch: pytest.Mon
 
 def test_the_portal_is_a_portal_flask(portal_app: Any) -> None:
     assert isinstance(portal_app, PortalFlask)
+
+
+def test_a_blueprints_templates_get_the_default_context_from_the_apps_processor() -> None:
+    from flask import Blueprint, g, render_template_string
+    from flask.templating import _default_template_ctx_processor
+
+    app = PortalFlask(__name__)
+    app.secret_key = "test-secret-key"
+    bp = Blueprint("pages", __name__)
+
+    @bp.get("/page")
+    def page() -> str:
+        g.seen = "yes"
+        return render_template_string("{{ g.seen }} {{ request.path }} {{ session.get('x', '-') }}")
+
+    app.register_blueprint(bp)
+    assert _default_template_ctx_processor not in app.template_context_processors["pages"]
+    assert app.template_context_processors[None] == [_default_template_ctx_processor]
+    assert app.test_client().get("/page").text == "yes /page -"

@@ -46,7 +46,8 @@ def configure_logging() -> None:
 
 def assign_request_id(asked: Request, here: _AppCtxGlobals) -> None:
     """Take the caller's request id when it is sane, else make one (``here`` is the request's g)."""
-    incoming = asked.headers.get("X-Request-ID", "")
+    # From the environ, as asked.headers.get would give it, without its KeyError when absent.
+    incoming = asked.environ.get("HTTP_X_REQUEST_ID", "")
     here.request_id = incoming if REQUEST_ID.fullmatch(incoming) else secrets.token_hex(8)
 
 

@@ -12,8 +12,8 @@ import json
 import secrets
 import time
 import zlib
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -69,13 +69,22 @@ return 1
 """
 
 
-@contextmanager
-def _answering() -> Iterator[None]:
-    """Turn Redis failures into the storage's one error."""
-    try:
-        yield
-    except RedisError as error:
-        raise StorageUnavailable(f"token storage: {type(error).__name__}") from None
+class _Answering:
+    """Turn Redis failures into the storage's one error.
+
+    A context manager of its own rather than a generator's: the token is read on every page,
+    and contextmanager builds a generator and its wrapper for each read.
+    """
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, error: BaseException | None, traceback: Any) -> None:
+        if isinstance(error, RedisError):
+            raise StorageUnavailable(f"token storage: {type(error).__name__}") from None
+
+
+_ANSWERING = _Answering()
 
 
 class RedisLock:
@@ -91,7 +100,7 @@ class RedisLock:
         self._durable = durable
 
     def acquire(self) -> bool:
-        with _answering():
+        with _ANSWERING:
             if self._durable is None:
                 return bool(self._lock.acquire(blocking=False))
             token = secrets.token_hex(16).encode()
@@ -104,7 +113,7 @@ class RedisLock:
         return bool(taken)
 
     def extend(self) -> bool:
-        with _answering():
+        with _ANSWERING:
             try:
                 return bool(self._lock.reacquire())
             except LockError:  # a RedisError too: tell it apart first
@@ -116,7 +125,7 @@ class RedisLock:
             self._lock.release()
 
     def held(self) -> bool:
-        with _answering():
+        with _ANSWERING:
             return bool(self._lock.locked())
 
 
@@ -157,7 +166,7 @@ class RedisTokenStore:
 
     def get(self, login_id: str) -> UserToken | None:
         """Return the stored token, or None when there is none or it cannot be decrypted."""
-        with _answering():
+        with _ANSWERING:
             version, blob = self._redis.hmget(self.key(login_id), "v", "blob")
         return self._decrypt(version, blob)
 
@@ -179,7 +188,7 @@ class RedisTokenStore:
         self.seen(login_id, idle_deadline)
         # Logins idle since before any sign-in still live have no tokens left to revoke.
         oldest_live = saved.obtained_at - (keep_until - saved.obtained_at)
-        with _answering():
+        with _ANSWERING:
             self._redis.zremrangebyscore(self._idle_index, "-inf", oldest_live)
         return saved
 
@@ -196,7 +205,7 @@ class RedisTokenStore:
         """
         key = self.key(login_id)
         args = ["" if expected is None else expected, token.version, self._encrypt(token)]
-        with _answering():
+        with _ANSWERING:
             if self._durable is None:
                 return bool(self._save_script(keys=[key], args=[*args, keep_until]))
             [saved] = self._durable.write(
@@ -206,38 +215,38 @@ class RedisTokenStore:
 
     def clear(self, login_id: str) -> UserToken | None:
         """Delete everything kept for this login; return the token it had."""
-        with _answering():
+        with _ANSWERING:
             version, blob = self._take_script(keys=[self.key(login_id)])
             self._redis.zrem(self._idle_index, login_id)  # another cluster slot: its own command
         return self._decrypt(version, blob)
 
     def seen(self, login_id: str, idle_deadline: int) -> None:
         """Note when the login falls idle unless it is used again."""
-        with _answering():
+        with _ANSWERING:
             self._redis.zadd(self._idle_index, {login_id: idle_deadline})
 
     def idle_logins(self, now: float, limit: int = 500) -> list[str]:
         """Return logins that fell idle before ``now``, oldest first."""
-        with _answering():
+        with _ANSWERING:
             found = self._redis.zrangebyscore(self._idle_index, "-inf", now, start=0, num=limit)
         return [item.decode() if isinstance(item, bytes) else str(item) for item in found]
 
     def index_login(self, login_id: str, names: Sequence[str], keep_until: int) -> None:
         """Note the login under each of ``names`` until ``keep_until``."""
-        with _answering():
+        with _ANSWERING:
             for name in names:  # each its own key, and perhaps its own cluster slot
                 args = [login_id, keep_until, int(time.time())]
                 self._index_script(keys=[self._named(name, "index")], args=args)
 
     def indexed_logins(self, name: str) -> list[str]:
         """Return the logins noted under ``name`` and not yet past their time."""
-        with _answering():
+        with _ANSWERING:
             found = self._redis.zrangebyscore(self._named(name, "index"), time.time(), "+inf")
         return [item.decode() if isinstance(item, bytes) else str(item) for item in found]
 
     def first_use(self, name: str, until: int) -> bool:
         """Note ``name`` until ``until``; return False if it was noted already."""
-        with _answering():
+        with _ANSWERING:
             return bool(self._redis.set(self._named(name, "once"), b"1", nx=True, exat=until))
 
     def _named(self, name: str, kind: str) -> str:
@@ -255,7 +264,7 @@ class RedisTokenStore:
 
     def client_token(self) -> ClientToken | None:
         """Return the app's client token, or None when there is none or it cannot be decrypted."""
-        with _answering():
+        with _ANSWERING:
             blob = self._redis.get(self._prefix + CLIENT_TOKEN)
         if blob is None:
             return None
@@ -267,14 +276,14 @@ class RedisTokenStore:
     def save_client_token(self, token: ClientToken) -> None:
         """Store the app's client token until it expires."""
         blob = self._cipher.encrypt(json.dumps(asdict(token)).encode())
-        with _answering():
+        with _ANSWERING:
             self._redis.set(self._prefix + CLIENT_TOKEN, blob, exat=int(token.expires_at) + 1)
 
     def discard_client_token(self, access_token: str) -> None:
         """Forget the stored client token if it is still ``access_token``."""
         stored = self.client_token()
         if stored is not None and stored.access_token == access_token:
-            with _answering():
+            with _ANSWERING:
                 self._redis.delete(self._prefix + CLIENT_TOKEN)
 
     def _encrypt(self, token: UserToken) -> bytes:

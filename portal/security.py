@@ -88,9 +88,11 @@ class SecurityHeaders:
         current = request._get_current_object()  # type: ignore[attr-defined]
         wanted, names = self._wanted[current.is_secure, current.endpoint == "static"]
         headers = response.headers
-        if any(name.lower() in names for name, _ in headers):  # the view set some itself
-            present = {name.lower() for name, _ in headers}
-            wanted = [(k, v) for k, v in wanted if k.lower() not in present]
+        for name, _ in headers:  # a loop, not any() over a generator: this runs on every request
+            if name.lower() in names:  # the view set some itself
+                present = {name.lower() for name, _ in headers}
+                wanted = [(k, v) for k, v in wanted if k.lower() not in present]
+                break
         headers.extend(wanted)
         return response
 

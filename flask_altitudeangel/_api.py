@@ -149,8 +149,7 @@ class ApiClient:
             headers["Content-Type"] = "application/json"
             body = json.dumps(payload).encode()
         shown_proof = proof.shown if proof else ()
-        # What the announcements say of the URL, taken from it once for both.
-        endpoint, path = _messages.without_query(url), urlsplit(url).path
+        endpoint, path = _described(url)
         self._announce_request(method, endpoint, path, operation, shown_proof)
         started = time.perf_counter()
         status = "error"
@@ -214,6 +213,16 @@ def _authorize(
         return proof
     headers["Authorization"] = f"Bearer {credential.access_token}"
     return None
+
+
+@lru_cache(maxsize=256)
+def _described(url: str) -> tuple[str, str]:
+    """Return what an API call's announcements say of its URL: the endpoint, and the path.
+
+    Taken from the URL once for both, and remembered, as urlsplit remembers the URLs it was
+    given: a page calls the same URLs again and again, and a token never goes in one.
+    """
+    return _messages.without_query(url), urlsplit(url).path
 
 
 def _key(jwk: dict[str, Any]) -> DPoPKey:

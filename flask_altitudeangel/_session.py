@@ -52,13 +52,14 @@ def login_id_in_session() -> str | None:
 
 def current(config: Config, tokens: TokenLifecycle) -> Login | None:
     """Return this request's login, ending it first if it is past its idle or absolute limit."""
-    # g itself: each attribute read through its proxy costs ~8,000 instructions, and this is
-    # asked several times a request (the view's guard, its API calls, the page's template).
+    # g and the session themselves: each attribute read through a proxy costs ~8,000
+    # instructions, and this is asked several times a request (the view's guard, its API
+    # calls, the page's template).
     here = g._get_current_object()
     cached = here.get(LOGIN, _UNKNOWN)
     if cached is not _UNKNOWN:
         return cast(Login | None, cached)
-    login = _check(config, tokens, session.get(KEY))
+    login = _check(config, tokens, session._get_current_object().get(KEY))  # type: ignore[attr-defined]
     setattr(here, LOGIN, login)
     return login
 

@@ -16,6 +16,7 @@ from flask_altitudeangel import signals
 from portal.extensions import aa, csrf
 from portal.logs import assign_request_id, echo_request_id
 from portal.security import (
+    UNSAFE_METHODS,
     SecurityHeaders,
     create_the_csrf_secret,
     refuse_cross_origin,
@@ -40,7 +41,8 @@ def register_request_hooks(app: Flask) -> None:
             csrf.protect(apply_exemptions=True)
         assign_request_id(asked, here)
         refuse_when_the_store_is_down(here)
-        refuse_cross_origin(asked, aa.config.origin)
+        if asked.method in UNSAFE_METHODS:  # only these are refused: no settings read for a GET
+            refuse_cross_origin(asked, aa.config.origin)
 
     def after(response: Response) -> Response:
         if flush_the_trace:

@@ -7,7 +7,6 @@ test_backchannel_logout.py); these are the sandbox's own, over real HTTP.
 
 from __future__ import annotations
 
-import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -23,8 +22,10 @@ from werkzeug.test import TestResponse
 
 from altitudeangel_sandbox.testing import Sandbox
 from flask_altitudeangel import AltitudeAngel, ProtocolMessage, SignInRequired, fingerprint, signals
+from flask_altitudeangel.storage import UserToken
 from tests import peek
 from tests.oauth_driver import USERS, SandboxUser, parse_forms
+from tests.portal.test_flow import jwt_parts
 from tests.services import RedisServer, free_port
 
 # Nothing listens there: the sandbox's redirect is handed to the in-process app's test client.
@@ -115,14 +116,20 @@ def test_chosen_scopes_and_pushed_requests_still_ask_for_openid(app: Flask) -> N
     assert stored is not None and "openid" in stored.scopes
 
 
-def test_a_refresh_brings_a_checked_id_token_of_the_same_sign_in(app: Flask) -> None:
-    client = app.test_client()
+def signed_in_and_refreshed(app: Flask, client: FlaskClient) -> tuple[UserToken, UserToken]:
+    """Sign alice in, then refresh her tokens once; return the tokens before and after."""
     assert sign_in(client, alice()).status_code == 303
     first = peek.stored_token(client)
     login_id = peek.login_id(client)
     assert first is not None and first.id_claims is not None and login_id is not None
     with app.app_context():
-        refreshed = peek.lifecycle(app).refresh_after_rejection(login_id, first)
+        return first, peek.lifecycle(app).refresh_after_rejection(login_id, first)
+
+
+def test_a_refresh_brings_a_checked_id_token_of_the_same_sign_in(app: Flask) -> None:
+    client = app.test_client()
+    first, refreshed = signed_in_and_refreshed(app, client)
+    assert first.id_claims is not None
     assert refreshed.id_token and refreshed.id_token != first.id_token
     assert refreshed.id_claims is not None
     assert refreshed.id_claims["sub"] == ALICE
@@ -161,12 +168,6 @@ def shortened(value: str) -> str:
     return f"{value[:8]}\u2026 ({len(value)} chars)"
 
 
-def jwt_claims(token: str) -> dict[str, Any]:
-    body = token.split(".")[1]
-    found: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    return found
-
-
 def told_claims(message: ProtocolMessage, what: str) -> dict[str, Any]:
     found: dict[str, Any] = json.loads(dict(message.details)[f"{what} claims"])
     return found
@@ -176,12 +177,7 @@ def test_token_responses_tell_the_id_token_by_its_claims_never_whole(app: Flask)
     client = app.test_client()
     told: list[ProtocolMessage] = []
     with signals.protocol_message.connected_to(lambda _, message: told.append(message), app):
-        assert sign_in(client, alice()).status_code == 303
-        first = peek.stored_token(client)
-        login_id = peek.login_id(client)
-        assert first is not None and first.id_claims is not None and login_id is not None
-        with app.app_context():
-            refreshed = peek.lifecycle(app).refresh_after_rejection(login_id, first)
+        first, refreshed = signed_in_and_refreshed(app, client)
     answers = {m.operation: m for m in told if m.name == "token_response"}
     for grant, token in (("authorization_code", first), ("refresh_token", refreshed)):
         assert token.id_token and token.id_claims is not None
@@ -261,7 +257,7 @@ def test_signing_out_at_the_sandbox_ends_the_login_by_back_channel(
         ("backchannel_logout_request", "received"),
         ("backchannel_logout_response", "sent"),
     ]
-    claims = jwt_claims(token)
+    claims = jwt_parts(token)[1]
     assert claims["sid"] == sid and claims["sub"] == ALICE
     one_time = ("jti", "sid")
     expected = {k: shortened(v) if k in one_time else v for k, v in claims.items()}

@@ -7,8 +7,6 @@ are a server the profile refuses.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,12 +16,12 @@ import pytest
 import requests
 import urllib3
 from flask import Flask
-from joserfc.jwk import ECKey, RSAKey
 
 from app import create_app
 from flask_altitudeangel import AuthServerUnavailable
 from portal.settings import SettingsError
 from tests import peek
+from tests.extension.conftest import FAPI_SANDBOX
 from tests.extension.unbinding_proxy import UnbindingProxy
 from tests.oauth_driver import SandboxUser
 from tests.portal.conftest import REDIRECT_URI, USERS, app_environment, portal_for
@@ -31,15 +29,6 @@ from tests.portal.test_client_features import register_key_client
 from tests.portal.test_flow import jwt_parts
 from tests.portal.test_sign_out import csrf_token
 from tests.services import RedisServer, ServiceProcess, sandbox_process
-
-FAPI_SANDBOX = {"SANDBOX_REQUIRE_PAR": "1", "SANDBOX_DPOP": "required"}
-
-
-@pytest.fixture(scope="module")
-def fapi_sandbox(redis_server: RedisServer) -> Iterator[ServiceProcess]:
-    service = sandbox_process(redis_server.url, **FAPI_SANDBOX).start()
-    yield service
-    service.stop()
 
 
 def fapi_environment(
@@ -53,23 +42,6 @@ def fapi_environment(
     for left_to_the_profile in ("AA_CLIENT_SECRET", "AA_PAR", "AA_REQUIRE_ISS"):
         del env[left_to_the_profile]
     return {**env, **extra}
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[requests.PreparedRequest]]:
-    """Collect every request made with requests, as it went on the wire.
-
-    A spy, not a mock: each request still goes to the sandbox, which checks it before answering.
-    """
-    seen: list[requests.PreparedRequest] = []
-    real = requests.Session.send
-
-    def send(session: requests.Session, request: requests.PreparedRequest, **kw: Any) -> Any:
-        seen.append(request)
-        return real(session, request, **kw)
-
-    monkeypatch.setattr(requests.Session, "send", send)
-    yield seen
 
 
 def form_of(request: requests.PreparedRequest) -> dict[str, str]:
@@ -168,52 +140,6 @@ def test_an_endpoint_or_issuer_other_than_the_metadata_is_refused(
     for setting, value in (("AA_TOKEN_URL", elsewhere), ("AA_ISSUER", "https://example.com")):
         env = fapi_environment(redis_server, fapi_sandbox, tmp_path, **{setting: value})
         assert refused_once_read(env).startswith(f"{setting} must be the")
-
-
-def rs256_jwk_file(directory: Path) -> Path:
-    """An RSA private key in a JWK file that names RS256 as its algorithm."""
-    key = RSAKey.generate_key(2048, parameters={"alg": "RS256"}, private=True)
-    path = directory / "rs256.jwk"
-    path.write_text(json.dumps(key.as_dict(private=True)))
-    return path
-
-
-@pytest.mark.parametrize("refused_for", ["RS256", "ES384"])
-def test_a_client_key_signing_with_another_algorithm_is_refused(
-    redis_server: RedisServer, fapi_sandbox: ServiceProcess, tmp_path: Path, refused_for: str
-) -> None:
-    env = fapi_environment(redis_server, fapi_sandbox, tmp_path)
-    if refused_for == "RS256":
-        env["AA_CLIENT_KEY_FILE"] = str(rs256_jwk_file(tmp_path))
-    else:
-        key = ECKey.generate_key("P-384", private=True)
-        Path(env["AA_CLIENT_KEY_FILE"]).write_bytes(key.as_pem(private=True))
-    refusal = refused_once_read(env)
-    assert f"AA_CLIENT_KEY_FILE holds a key that signs with {refused_for}" in refusal
-
-
-def test_an_rsa_key_signs_its_assertions_with_ps256_under_the_profile(
-    redis_server: RedisServer,
-    fapi_sandbox: ServiceProcess,
-    tmp_path: Path,
-    sent: list[requests.PreparedRequest],
-) -> None:
-    key = RSAKey.generate_key(2048, private=True)  # a PEM file: no "alg" of its own
-    app = portal_for(fapi_environment(redis_server, fapi_sandbox, tmp_path, key))
-    client = app.test_client()
-    assert client.get(callback_of(client)).status_code == 303  # the sandbox checked it
-    token_url = peek.config(app).token_url
-    exchange = next(r for r in sent if str(r.url) == token_url)
-    assert jwt_parts(form_of(exchange)["client_assertion"])[0]["alg"] == "PS256"
-
-
-def test_a_missing_key_under_the_profile_is_named_once(
-    redis_server: RedisServer, fapi_sandbox: ServiceProcess, tmp_path: Path
-) -> None:
-    env = fapi_environment(redis_server, fapi_sandbox, tmp_path, AA_CLIENT_KEY_FILE="")
-    with pytest.raises(SettingsError) as refused:
-        create_app(env)
-    assert str(refused.value).count("AA_CLIENT_KEY_FILE") == 1, str(refused.value)
 
 
 def test_a_server_that_only_offers_par_is_refused(

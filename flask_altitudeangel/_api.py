@@ -29,7 +29,7 @@ from flask_altitudeangel.errors import (
     retry_after_seconds,
 )
 from flask_altitudeangel.records import ApiCall, Details, ProtocolMessage
-from flask_altitudeangel.signals import api_called
+from flask_altitudeangel.signals import api_called, protocol_message
 
 CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 
@@ -148,9 +148,13 @@ class ApiClient:
         if payload is not None:
             headers["Content-Type"] = "application/json"
             body = json.dumps(payload).encode()
-        shown_proof = proof.shown if proof else ()
-        endpoint, path = _described(url)
-        self._announce_request(method, endpoint, path, operation, shown_proof)
+        # Described only for whoever listens: nobody does on most pages, and what is sent,
+        # stored and answered is the same either way.
+        listened = bool(protocol_message.receivers or api_called.receivers)
+        if listened:
+            shown_proof = proof.shown if proof else ()
+            endpoint, path = _described(url)
+            self._announce_request(method, endpoint, path, operation, shown_proof)
         started = time.perf_counter()
         status = "error"
         try:
@@ -161,7 +165,10 @@ class ApiClient:
         finally:
             elapsed = time.perf_counter() - started
             api_timer(operation, status).observe(elapsed)
-            self._announce_answer(method, endpoint, path, operation, status, elapsed, shown_proof)
+            if listened:
+                self._announce_answer(
+                    method, endpoint, path, operation, status, elapsed, shown_proof
+                )
         if credential.dpop_jwk:
             self._servers.note(url, response.headers)
         return _answer(response)

@@ -88,7 +88,7 @@ def attempt_of(state: str) -> str:
 
 
 def announce(sender: Any, message: ProtocolMessage) -> None:
-    """Tell whoever listens; the same work is done whether anyone does or not."""
+    """Tell whoever listens."""
     protocol_message.send(sender, message=message)
 
 

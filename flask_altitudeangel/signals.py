@@ -60,6 +60,7 @@ protocol_message.__doc__ = (
     "authorization request and response, a pushed request, each token request and response, "
     "a revocation, an API call, the end-session request, a back-channel logout and its "
     "answer; every secret shortened or "
-    "fingerprinted). Sent whether or not anyone listens, from any thread, with the app as "
-    "sender; a message sent outside a request (a background revocation) has no app context."
+    "fingerprinted). Sent from any thread, with the app as sender; a message sent outside a "
+    "request (a background revocation) has no app context. An API call's messages are made "
+    "only when this signal or ``api_called`` has a receiver."
 )

@@ -7,6 +7,7 @@ import logging
 import pytest
 from flask import Flask, Response, request
 from flask.testing import FlaskClient
+from werkzeug.datastructures import Headers
 
 from app import create_app
 from portal.settings import SettingsError
@@ -56,6 +57,15 @@ def test_static_files_may_be_cached_and_a_view_keeps_the_headers_it_set(
     assert answer.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
     assert answer.headers["Cache-Control"] == "no-store"
     assert answer.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_werkzeug_headers_still_keep_their_pairs_in_a_list() -> None:
+    # Why SecurityHeaders.add appends to Headers._list: the pairs it adds are checked once,
+    # when it is built, instead of by Headers.extend on every response.
+    headers = Headers([("Content-Type", "text/html")])
+    headers._list.extend([("X-Frame-Options", "DENY")])
+    assert headers["x-frame-options"] == "DENY"
+    assert headers.to_wsgi_list() == [("Content-Type", "text/html"), ("X-Frame-Options", "DENY")]
 
 
 def test_json_clients_get_json_errors(client: FlaskClient) -> None:

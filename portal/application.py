@@ -1,12 +1,12 @@
-"""The portal's Flask: asking once whether a function is a coroutine function, and each
-render's default template context given once."""
+"""The portal's Flask: asking once whether a function is a coroutine function, each render's
+default template context given once, and the request read once for a render's context."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask.sansio.blueprints import Blueprint
 from flask.templating import _default_template_ctx_processor
 
@@ -39,6 +39,24 @@ class PortalFlask(Flask):
         for name, given in processors.items():
             if name is not None:
                 given[:] = [f for f in given if f is not _default_template_ctx_processor]
+
+    def update_template_context(self, context: dict[str, Any]) -> None:
+        """Add the context processors' values to ``context``, as Flask does.
+
+        The request itself, read once: Flask asks its proxy whether there is one, then for
+        its blueprints (~20,000 instructions a render). The app's processors, then the
+        request's blueprints' from the innermost; the values the view gave win.
+        """
+        names: tuple[str | None, ...] = (None,)
+        if has_request_context():
+            asked = request._get_current_object()  # type: ignore[attr-defined]
+            names += tuple(reversed(asked.blueprints))
+        given = context.copy()
+        processors = self.template_context_processors
+        for name in names:
+            for func in processors.get(name, ()):
+                context.update(self.ensure_sync(func)())
+        context.update(given)
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         try:

@@ -93,3 +93,29 @@ def test_a_blueprints_templates_get_the_default_context_from_the_apps_processor(
     assert _default_template_ctx_processor not in app.template_context_processors["pages"]
     assert app.template_context_processors[None] == [_default_template_ctx_processor]
     assert app.test_client().get("/page").text == "yes /page -"
+
+
+def test_a_renders_context_is_flasks_processors_innermost_blueprint_last_view_first() -> None:
+    from flask import Blueprint, Flask, render_template_string
+
+    template = "{{ who }} {{ outer }} {{ inner }} {{ given }}"
+    answers = []
+    for kind in (Flask, PortalFlask):
+        app = kind(__name__)
+        outer, inner = Blueprint("outer", __name__), Blueprint("inner", __name__)
+        app.context_processor(lambda: {"who": "app", "outer": "app", "inner": "app"})
+        outer.context_processor(lambda: {"who": "outer", "outer": "outer", "inner": "outer"})
+        inner.context_processor(lambda: {"who": "inner", "given": "inner"})
+
+        @inner.get("/page")
+        def page() -> str:
+            return render_template_string(template, given="view")
+
+        outer.register_blueprint(inner, url_prefix="/inner")
+        app.register_blueprint(outer, url_prefix="/outer")
+        app.add_url_rule("/plain", "plain", lambda: render_template_string(template, given="-"))
+        with app.app_context():  # outside a request: the app's processors only
+            outside = render_template_string(template, given="-")
+        client = app.test_client()
+        answers.append((client.get("/outer/inner/page").text, client.get("/plain").text, outside))
+    assert answers[0] == answers[1] == ("inner outer outer view", "app app app -", "app app app -")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -22,7 +22,7 @@ def assembled(cls: type[T], values: Mapping[str, Any]) -> T:
     into the instance; anything else (an unknown field, a missing one) goes to ``__init__``,
     which refuses or completes it as it always has.
     """
-    names, defaults = _layout(cls)
+    names, defaults = _layout(cast(Any, cls))
     given = {**defaults, **values}
     if given.keys() != names:
         return cls(**values)
@@ -32,12 +32,12 @@ def assembled(cls: type[T], values: Mapping[str, Any]) -> T:
 
 
 @cache
-def _layout(cls: type) -> tuple[frozenset[str], dict[str, Any]]:
+def _layout(cls: Any) -> tuple[frozenset[str], dict[str, Any]]:
     """The field names of ``cls``, and the plain defaults among them."""
     params = getattr(cls, "__dataclass_params__", None)
     plain = not hasattr(cls, "__post_init__") and "__slots__" not in vars(cls)
     if params is None or not params.frozen or not plain:
         raise TypeError(f"{cls.__name__} is not a frozen dataclass built by its fields alone")
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    fields = dataclasses.fields(cls)
     defaults = {f.name: f.default for f in fields if f.default is not dataclasses.MISSING}
     return frozenset(f.name for f in fields), defaults

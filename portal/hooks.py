@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from flask_altitudeangel import signals
 from portal.extensions import aa, csrf
-from portal.logs import assign_request_id, echo_request_id
+from portal.logs import assign_request_id
 from portal.security import (
     UNSAFE_METHODS,
     SecurityHeaders,
@@ -49,9 +49,10 @@ def register_request_hooks(app: Flask) -> None:
             recorder.flush()
         # The endpoints are the server's once its metadata has been read, after start-up.
         config = aa.config
-        security_headers(config.authorize_url, config.end_session_url).add(response)
-        echo_request_id(response, g._get_current_object())
-        return response
+        request_id = g._get_current_object().get("request_id", "")
+        return security_headers(config.authorize_url, config.end_session_url).add(
+            response, request_id
+        )
 
     def template_names() -> dict[str, Any]:
         return {"current_login": aa.current_login}

@@ -9,7 +9,6 @@ import sys
 
 from flask import Request, g, has_request_context
 from flask.ctx import _AppCtxGlobals
-from werkzeug.wrappers import Response
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9\-]{8,64}")
 # Libraries that log tokens, codes or PKCE verifiers at DEBUG level are kept above it.
@@ -49,8 +48,3 @@ def assign_request_id(asked: Request, here: _AppCtxGlobals) -> None:
     # From the environ, as asked.headers.get would give it, without its KeyError when absent.
     incoming = asked.environ.get("HTTP_X_REQUEST_ID", "")
     here.request_id = incoming if REQUEST_ID.fullmatch(incoming) else secrets.token_hex(8)
-
-
-def echo_request_id(response: Response, here: _AppCtxGlobals) -> Response:
-    response.headers["X-Request-ID"] = here.get("request_id", "")
-    return response

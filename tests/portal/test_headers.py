@@ -45,6 +45,7 @@ def test_static_files_may_be_cached_and_a_view_keeps_the_headers_it_set(
     def framed() -> Response:
         answer = Response("framed")
         answer.headers["x-frame-options"] = "SAMEORIGIN"
+        answer.headers["X-Request-ID"] = "set-by-the-view"
         return answer
 
     client = portal_app.test_client()
@@ -53,8 +54,9 @@ def test_static_files_may_be_cached_and_a_view_keeps_the_headers_it_set(
     assert "no-store" not in static.headers.get("Cache-Control", "")
     assert static.headers["X-Content-Type-Options"] == "nosniff"
     static.close()
-    answer = client.get("/framed")
+    answer = client.get("/framed", headers={"X-Request-ID": "framed-request-1"})
     assert answer.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert answer.headers.getlist("X-Request-ID") == ["framed-request-1"]  # the view's replaced
     assert answer.headers["Cache-Control"] == "no-store"
     assert answer.headers["Referrer-Policy"] == "same-origin"
 

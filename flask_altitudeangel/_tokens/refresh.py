@@ -59,9 +59,13 @@ class Refresher:
         token = self._store.get(login_id)
         if token is None:
             raise SignInRequired()
+        now = time.time()
+        # Not due even at the widest jitter, as on most requests: no random number drawn.
+        if not token.needs_refresh(now, self._margin, JITTER):
+            return token
         # Spreading refreshes out needs no cryptographic randomness.
         jitter = random.uniform(0, JITTER)  # nosec B311
-        if token.needs_refresh(time.time(), self._margin, jitter):
+        if token.needs_refresh(now, self._margin, jitter):
             return self.refresh(login_id, token, reason="proactive")
         return token
 

@@ -119,3 +119,57 @@ def test_a_renders_context_is_flasks_processors_innermost_blueprint_last_view_fi
         client = app.test_client()
         answers.append((client.get("/outer/inner/page").text, client.get("/plain").text, outside))
     assert answers[0] == answers[1] == ("inner outer outer view", "app app app -", "app app app -")
+
+
+def test_the_hooks_around_a_view_run_as_flasks_do() -> None:
+    from flask import Flask
+
+    flasks, portals = hooks_run(Flask), hooks_run(PortalFlask)
+    assert flasks == portals
+    assert flasks[0] == (
+        "hello",
+        True,  # the session saved
+        [
+            "app-url pages.page",
+            "bp-url {'part': 'hello'}",
+            "app-before",
+            "bp-before",
+            "this-request",
+            "bp-1",
+            "app-2",
+            "app-1",
+        ],
+    )
+    assert flasks[1][0] == "stopped"
+
+
+def hooks_run(kind: type[Any]) -> list[tuple[str, bool, list[str]]]:
+    """What an app of ``kind`` runs, in order, around a view; then with a hook answering."""
+    from flask import Blueprint, after_this_request, session
+
+    seen: list[str] = []
+    app = kind(__name__)
+    app.secret_key = "test-secret-key"
+    bp = Blueprint("pages", __name__)
+    app.url_value_preprocessor(lambda endpoint, values: seen.append(f"app-url {endpoint}"))
+    bp.url_value_preprocessor(lambda endpoint, values: seen.append(f"bp-url {values}"))
+    app.before_request(lambda: seen.append("app-before") and None)
+    bp.before_request(lambda: seen.append("bp-before") and None)
+    bp.before_request(lambda: "stopped" if "stop" in seen[0] else None)
+    for where, name in ((app, "app-1"), (app, "app-2"), (bp, "bp-1")):
+        where.after_request(lambda r, name=name: seen.append(name) or r)
+
+    @bp.get("/<part>")
+    def page(part: str) -> str:
+        session["part"] = part
+        after_this_request(lambda r: seen.append("this-request") or r)
+        return part
+
+    app.register_blueprint(bp)
+    client = app.test_client()
+    runs = []
+    for path in ("/hello", "/stop"):
+        seen[:] = ["stop"] if path == "/stop" else []  # the third before-request hook answers
+        answer = client.get(path)
+        runs.append((answer.text, "Set-Cookie" in answer.headers, list(seen)))
+    return runs

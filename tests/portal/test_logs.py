@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import io
 import logging
+import os
+import re
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from portal.logs import assign_request_id
 from tests.portal.conftest import SignIn
 from tests.portal.test_sign_out import csrf_token
 
@@ -49,3 +53,32 @@ def test_a_refused_callback_is_logged_with_its_reason(
     (refused,) = event_lines(log_lines, "sign_in_refused")
     assert "flask_altitudeangel.events request_id=req-refused-1 " in refused
     assert "reason=invalid_state" in refused
+
+
+def test_a_request_id_is_the_callers_when_sane_else_a_new_one(client: FlaskClient) -> None:
+    given = client.get("/", headers={"X-Request-ID": "caller-chosen-1"}).headers["X-Request-ID"]
+    assert given == "caller-chosen-1"
+    made = [client.get("/", headers={"X-Request-ID": "bad id!"}).headers["X-Request-ID"]]
+    made += [client.get("/").headers["X-Request-ID"] for _ in range(20)]
+    assert all(re.fullmatch(r"[0-9a-f]{16}", made_id) for made_id in made)
+    assert len(set(made)) == len(made)
+
+
+def test_each_forked_worker_makes_its_own_request_ids() -> None:
+    # gunicorn forks its workers: the generator behind the ids is reseeded in each child.
+    def made() -> str:
+        here = SimpleNamespace()
+        assign_request_id(SimpleNamespace(environ={}), here)  # type: ignore[arg-type]
+        return str(here.request_id)
+
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child process
+        os.write(write, made().encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        in_child = pipe.read()
+    os.waitpid(child, 0)
+    assert re.fullmatch(r"[0-9a-f]{16}", in_child)
+    assert made() != in_child

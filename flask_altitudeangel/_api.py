@@ -148,10 +148,8 @@ class ApiClient:
         if payload is not None:
             headers["Content-Type"] = "application/json"
             body = json.dumps(payload).encode()
-        # Described only for whoever listens: nobody does on most pages, and what is sent,
-        # stored and answered is the same either way.
-        listened = bool(protocol_message.receivers or api_called.receivers)
-        if listened:
+        listened = protocol_message.receivers or api_called.receivers  # not on most pages
+        if listened:  # described only for whoever listens; what is sent is the same
             shown_proof = proof.shown if proof else ()
             endpoint, path = _described(url)
             self._announce_request(method, endpoint, path, operation, shown_proof)

@@ -81,7 +81,7 @@ class PortalFlask(Flask):
 
         The request itself, read once: Flask asks its proxy whether there is one, then for
         its blueprints (~20,000 instructions a render). The app's processors, then the
-        request's blueprints' from the innermost; the values the view gave win.
+        request's blueprints' from the outermost in; the values the view gave win.
         """
         names: tuple[str | None, ...] = (None,)
         if has_request_context():

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from portal.sessions import SessionStoreUnavailable
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-REQUEST_ID = "X-Request-ID"
+REQUEST_ID_HEADER = "X-Request-ID"
 
 
 def refuse_when_the_store_is_down(here: _AppCtxGlobals) -> None:
@@ -86,7 +86,7 @@ class SecurityHeaders:
                 # Checked once here as Headers checks what it is given (no newline in a
                 # value: the endpoints' origins come from the server's metadata).
                 wanted = list(Headers(wanted).items())
-                names = frozenset(k.lower() for k, _ in [*wanted, (REQUEST_ID, "")])
+                names = frozenset(k.lower() for k, _ in [*wanted, (REQUEST_ID_HEADER, "")])
                 self._wanted[secure, static] = wanted, names
 
     def add(self, response: Response, request_id: str) -> Response:
@@ -103,13 +103,13 @@ class SecurityHeaders:
             if name.lower() in names:  # the view set some itself
                 present = {name.lower() for name, _ in headers}
                 wanted = [(k, v) for k, v in wanted if k.lower() not in present]
-                headers.remove(REQUEST_ID)
+                headers.remove(REQUEST_ID_HEADER)
                 break
         # Into the pairs themselves: extend() would check each value again, and setting the
         # request id would look through them all once more, every response.
         pairs = headers._list  # pinned by tests/portal/test_headers.py
         pairs.extend(wanted)
-        pairs.append((REQUEST_ID, request_id))
+        pairs.append((REQUEST_ID_HEADER, request_id))
         return response
 
 

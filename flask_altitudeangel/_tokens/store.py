@@ -22,7 +22,6 @@ from redis.lock import Lock
 
 from flask_altitudeangel._crypto import Cipher, InvalidToken
 from flask_altitudeangel._durable import DurableWrites
-from flask_altitudeangel._frozen import assembled
 from flask_altitudeangel._tokens.model import CLIENT_TOKEN, ClientToken, UserToken
 from flask_altitudeangel.errors import StorageUnavailable
 
@@ -178,7 +177,7 @@ class RedisTokenStore:
             fields = json.loads(_inflated(self._cipher.decrypt(blob)))
         except (InvalidToken, ValueError, zlib.error):
             return None
-        return assembled(UserToken, {**fields, "version": int(version)})
+        return UserToken(**{**fields, "version": int(version)})
 
     def create(
         self, login_id: str, token: UserToken, idle_deadline: int, keep_until: int

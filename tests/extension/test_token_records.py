@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import secrets
 import time
@@ -13,7 +12,6 @@ import pytest
 import redis
 
 from flask_altitudeangel import Cipher
-from flask_altitudeangel._frozen import assembled
 from flask_altitudeangel.storage import RedisTokenStore, UserToken
 from tests.services import RedisServer
 
@@ -73,40 +71,3 @@ def test_a_record_that_is_neither_is_no_token(client: redis.Redis) -> None:
     store = RedisTokenStore(client, CIPHER, "records-c:")
     client.hset(store.key("login-3"), mapping={"v": 1, "blob": CIPHER.encrypt(b"\x00garbage")})
     assert store.get("login-3") is None
-
-
-def test_a_record_is_built_as_the_constructor_builds_it() -> None:
-    full = {
-        "access_token": "a",
-        "refresh_token": "r",
-        "scope": "openid",
-        "expires_at": 2,
-        "lifetime": 1,
-        "obtained_at": 1,
-        "dpop_jwk": {"kty": "EC"},
-        "version": 3,
-    }
-    for record in (full, {**full, "refresh_token": None, "id_claims": {"sub": "x"}}):
-        built = assembled(UserToken, record)
-        assert built == UserToken(**record)
-        assert repr(built) == repr(UserToken(**record))
-        with pytest.raises(dataclasses.FrozenInstanceError):
-            built.scope = "changed"  # type: ignore[misc]
-    with pytest.raises(TypeError, match="unexpected keyword argument 'planted'"):
-        assembled(UserToken, {**full, "planted": 1})
-    with pytest.raises(TypeError, match="missing 1 required positional argument"):
-        assembled(UserToken, {k: v for k, v in full.items() if k != "scope"})
-
-
-def test_only_plain_frozen_dataclasses_are_assembled() -> None:
-    @dataclasses.dataclass
-    class Mutable:
-        value: int
-
-    @dataclasses.dataclass(frozen=True, slots=True)
-    class Slotted:
-        value: int
-
-    for kind in (Mutable, Slotted):
-        with pytest.raises(TypeError, match="not a frozen dataclass"):
-            assembled(kind, {"value": 1})
